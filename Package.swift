@@ -1,0 +1,65 @@
+// swift-tools-version:6.0
+//
+// Stitch: data-driven (offline) reinforcement learning in Swift.
+// Layout and conventions: see README.md and docs/architecture.md.
+import PackageDescription
+
+/// Swift settings shared by every Swift target.
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "Stitch",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "Stitch", targets: ["Stitch"]),
+    .executable(name: "stitch", targets: ["stitch"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    // MARK: - Public API
+    .target(name: "StitchTensor", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "StitchNN", dependencies: ["StitchTensor"], swiftSettings: swiftSettings),
+    .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5"], swiftSettings: swiftSettings),
+    .target(
+      name: "StitchEnvironments", dependencies: ["CMuJoCo"],
+      resources: [.copy("Resources")], swiftSettings: swiftSettings),
+    .target(
+      name: "StitchAlgorithms",
+      dependencies: ["StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchDiffusion"],
+      swiftSettings: swiftSettings),
+    .target(name: "StitchDiffusion", dependencies: ["StitchTensor", "StitchNN"], swiftSettings: swiftSettings),
+    .target(
+      name: "Stitch",
+      dependencies: [
+        "StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchAlgorithms", "StitchDiffusion",
+      ],
+      swiftSettings: swiftSettings),
+    .target(
+      name: "StitchCLI",
+      dependencies: ["Stitch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      swiftSettings: swiftSettings),
+    .executableTarget(name: "stitch", dependencies: ["StitchCLI"], swiftSettings: swiftSettings),
+
+    // MARK: - System libraries (Debian packages; see scripts/bootstrap)
+    .systemLibrary(
+      name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CMuJoCo", providers: [.apt(["libmujoco-dev"])]),
+
+    // MARK: - Implementation details
+    .target(
+      name: "StitchTestSupport", dependencies: ["Stitch"], path: "Tests/StitchTestSupport",
+      swiftSettings: swiftSettings),
+
+    // MARK: - Unit test bundles
+    .testTarget(
+      name: "StitchTensorTests", dependencies: ["StitchTensor", "StitchTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "StitchCLITests", dependencies: ["StitchCLI", "StitchTestSupport"], swiftSettings: swiftSettings),
+  ]
+)

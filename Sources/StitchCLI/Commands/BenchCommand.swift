@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Stitch
+
+/// `stitch bench`: the benchmark suite. Figures go to benchmarks/RESULTS.md with the command that made them.
+struct BenchCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Benchmark Stitch's kernels and whole jobs on this machine.",
+    discussion: """
+      Every subcommand prints a table, or with --json one object {"results": [...], "machine": {...}}.
+      Example:
+        stitch bench sgemm --json
+      """,
+    subcommands: BenchCommand.subcommands)
+
+  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self] }
+}
+
+/// Options every benchmark takes.
+struct BenchOptions: ParsableArguments {
+  @Flag(help: "Print one JSON object instead of a table.")
+  var json = false
+
+  @Option(help: "Seconds of measurement per benchmark (median over 7 batches).")
+  var seconds: Double = 2
+
+  @Option(help: "OpenBLAS threads (1 is Stitch's default; see README, threading model).")
+  var threads: Int = 1
+
+  var harness: BenchHarness { BenchHarness(seconds: seconds) }
+}
+
+/// `stitch bench sgemm`: raw OpenBLAS sgemm throughput at the matrix shapes Stitch's networks use.
+struct BenchSgemm: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sgemm",
+    abstract: "Measure OpenBLAS sgemm GFLOP/s at MLP shapes (the bound every training benchmark is compared to).",
+    discussion: """
+      Example:
+        stitch bench sgemm --threads 2 --json
+      """)
+
+  @OptionGroup var options: BenchOptions
+
+  func run() throws {
+    BLAS.threads = options.threads
+    let shapes: [(Int, Int, Int)] = [(256, 256, 256), (256, 17, 256), (256, 256, 6), (256, 1024, 1024), (2048, 2048, 2048)]
+    var results: [BenchResult] = []
+    for (m, k, n) in shapes {
+      let gflop = 2.0 * Double(m * k * n) / 1e9
+      let rate = options.harness.rate { _ = SgemmProbe.shared(m, k, n).run() }
+      results.append(BenchResult(name: "sgemm \(m)x\(k)x\(n)", stepsPerSecond: rate.median, gflops: rate.median * gflop, sgemmFraction: nil, threads: options.threads))
+    }
+    BenchReport.print(results, json: options.json)
+  }
+}

@@ -1,0 +1,3 @@
+import StitchCLI
+
+StitchCommand.main()

@@ -1,0 +1,21 @@
+import Testing
+import StitchTensor
+
+@Suite struct BLASTests {
+  /// The probe's product against a hand-computed dot product (closed form oracle for one entry).
+  @Test func sgemmProbeComputesTheProduct() {
+    let probe = SgemmProbe(3, 4, 2)
+    let c00 = probe.run()
+    // A[0, j] = (j % 7) * 0.01, B[j, 0] = ((j * 2) % 5) * 0.01 for j in 0..<4
+    var expected: Float = 0
+    for j in 0..<4 { expected += Float(j % 7) * 0.01 * Float((j * 2) % 5) * 0.01 }
+    #expect(abs(c00 - expected) < 1e-7)
+  }
+
+  @Test func threadCountCanBeSet() {
+    let before = BLAS.threads
+    BLAS.threads = 1
+    #expect(BLAS.threads == 1)
+    BLAS.threads = before
+  }
+}
