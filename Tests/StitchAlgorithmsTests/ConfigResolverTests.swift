@@ -53,7 +53,9 @@ private struct ToyConfig: Codable, Equatable {
   }
 
   @Test func filesThenOverrides() throws {
-    let dir = FileManager.default.temporaryDirectory
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
     let toml = dir.appendingPathComponent("cfg-\(UUID().uuidString).toml")
     try "# comment\nq_weight = 4.0  # trailing\nhidden_sizes = [128, 128]\nname = \"from # toml\"\n".write(to: toml, atomically: true, encoding: .utf8)
     let c = try ConfigResolver.resolve(ToyConfig(), file: toml, overrides: ["q_weight=5"])
@@ -74,6 +76,7 @@ private struct ToyConfig: Codable, Equatable {
     let text = try ConfigResolver.json(c)
     #expect(text.contains("\"q_weight\""))
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: file) }
     try text.write(to: file, atomically: true, encoding: .utf8)
     #expect(try ConfigResolver.resolve(ToyConfig(), file: file) == c)
   }

@@ -3,6 +3,7 @@ import Testing
 @testable import StitchAlgorithms
 
 @Suite struct TrainerSupportTests {
+  /// A fresh folder under the system temporary directory (removed by the OS; names are unique per test).
   func folder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-metrics-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
