@@ -1,0 +1,157 @@
+/// Elementwise kernels shared by the ops: each operation is a zero-size type whose `apply` the compiler
+/// specialises and inlines into the loop, so loops over contiguous buffers vectorise (see STACK.md: selects with
+/// unconditional loads; build with -fno-math-errno for sqrt).
+public protocol UnaryKernel { static func apply(_ x: Float) -> Float }
+/// A kernel of two elementwise arguments.
+public protocol BinaryKernel { static func apply(_ a: Float, _ b: Float) -> Float }
+
+enum Kernels {
+  /// y[i] = Op(x[i]).
+  @inline(__always)
+  static func unary<Op: UnaryKernel>(_ x: Tensor, _: Op.Type) -> Tensor {
+    var out = Tensor(uninitializedShape: x.shape)
+    let n = x.count
+    x.withUnsafeBufferPointer { src in
+      let dst = out.storage.buffer
+      for i in 0..<n { dst[i] = Op.apply(src[i]) }
+    }
+    out.node = nil
+    return out
+  }
+
+  /// z[i] = Op(a[i], b[i]) for tensors of equal element count (the shape of `a` is kept).
+  @inline(__always)
+  static func zip<Op: BinaryKernel>(_ a: Tensor, _ b: Tensor, _: Op.Type) -> Tensor {
+    precondition(a.count == b.count)
+    let out = Tensor(uninitializedShape: a.shape)
+    let n = a.count
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        let dst = out.storage.buffer
+        for i in 0..<n { dst[i] = Op.apply(pa[i], pb[i]) }
+      }
+    }
+    return out
+  }
+
+  /// The broadcast shape of two shapes (NumPy rules), or nil if they are incompatible.
+  static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let r = max(a.count, b.count)
+    var out = [Int](repeating: 1, count: r)
+    for i in 0..<r {
+      let da = i < r - a.count ? 1 : a[i - (r - a.count)]
+      let db = i < r - b.count ? 1 : b[i - (r - b.count)]
+      if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else { return nil }
+    }
+    return out
+  }
+
+  /// Row-major strides of `shape` padded to rank `r`, with 0 for broadcast (size-1 or missing) dimensions.
+  static func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
+    let r = outShape.count
+    var strides = [Int](repeating: 0, count: r)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+      let o = i + (r - shape.count)
+      strides[o] = shape[i] == 1 && outShape[o] != 1 ? 0 : s
+      s *= shape[i]
+    }
+    return strides
+  }
+
+  /// z = Op(a, b) with broadcasting; `outShape` must be their broadcast shape.
+  @inline(__always)
+  static func broadcast<Op: BinaryKernel>(_ a: Tensor, _ b: Tensor, outShape: [Int], _: Op.Type) -> Tensor {
+    if a.shape == b.shape { return zip(a, b, Op.self) }
+    let out = Tensor(uninitializedShape: outShape)
+    let dst = out.storage.buffer
+    let n = out.count
+    if n == 0 { return out }
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        if b.count == 1 {
+          let s = pb[0]
+          if a.count == n { for i in 0..<n { dst[i] = Op.apply(pa[i], s) }; return }
+        }
+        if a.count == 1 {
+          let s = pa[0]
+          if b.count == n { for i in 0..<n { dst[i] = Op.apply(s, pb[i]) }; return }
+        }
+        let r = outShape.count
+        let sa = broadcastStrides(a.shape, to: outShape), sb = broadcastStrides(b.shape, to: outShape)
+        let inner = outShape[r - 1]
+        let ia = sa[r - 1], ib = sb[r - 1]
+        let outer = n / max(inner, 1)
+        var index = [Int](repeating: 0, count: r)
+        var offA = 0, offB = 0
+        for o in 0..<outer {
+          let base = o * inner
+          switch (ia, ib) {
+          case (1, 1): for j in 0..<inner { dst[base + j] = Op.apply(pa[offA + j], pb[offB + j]) }
+          case (1, 0): let y = pb[offB]; for j in 0..<inner { dst[base + j] = Op.apply(pa[offA + j], y) }
+          case (0, 1): let x = pa[offA]; for j in 0..<inner { dst[base + j] = Op.apply(x, pb[offB + j]) }
+          default: let v = Op.apply(pa[offA], pb[offB]); for j in 0..<inner { dst[base + j] = v }
+          }
+          // Advance the odometer over the outer dimensions.
+          var d = r - 2
+          while d >= 0 {
+            index[d] += 1
+            offA += sa[d]; offB += sb[d]
+            if index[d] < outShape[d] { break }
+            offA -= sa[d] * outShape[d]; offB -= sb[d] * outShape[d]
+            index[d] = 0
+            d -= 1
+          }
+        }
+      }
+    }
+    return out
+  }
+
+  /// Sums `g` (of a broadcast shape) down to `shape`: the gradient of a broadcast operand.
+  static func sum(_ g: Tensor, toShape shape: [Int]) -> Tensor {
+    if g.shape == shape { return g }
+    if Tensor.count(of: shape) == g.count { return g.reshaped(shape) }
+    let out = Tensor(repeating: 0, shape: shape)
+    let dst = out.storage.buffer
+    let outShape = g.shape
+    let r = outShape.count
+    let s = broadcastStrides(shape, to: outShape)
+    let inner = outShape[r - 1], step = s[r - 1]
+    let outer = g.count / max(inner, 1)
+    var index = [Int](repeating: 0, count: r)
+    var off = 0
+    g.withUnsafeBufferPointer { pg in
+      for o in 0..<outer {
+        let base = o * inner
+        if step == 1 {
+          for j in 0..<inner { dst[off + j] += pg[base + j] }
+        } else {
+          var acc: Float = 0
+          for j in 0..<inner { acc += pg[base + j] }
+          dst[off] += acc
+        }
+        var d = r - 2
+        while d >= 0 {
+          index[d] += 1
+          off += s[d]
+          if index[d] < outShape[d] { break }
+          off -= s[d] * outShape[d]
+          index[d] = 0
+          d -= 1
+        }
+      }
+    }
+    return out
+  }
+}
+
+extension Tensor {
+  /// self += other (same element count), in place; used to accumulate gradients.
+  mutating func addInPlace(_ other: Tensor) {
+    makeUnique()
+    let n = count
+    let dst = storage.buffer
+    other.withUnsafeBufferPointer { src in for i in 0..<n { dst[i] += src[i] } }
+  }
+}

@@ -1,0 +1,107 @@
+import Testing
+import StitchTensor
+import StitchTestSupport
+
+/// Every op's gradient against central finite differences (see `checkGradients` for the tolerance).
+@Suite struct GradientTests {
+  static let x = smoothTestInput([4, 5], seed: 1)
+  static let y = smoothTestInput([4, 5], seed: 2)
+  static let positive = smoothTestInput([4, 5], seed: 3).abs() + 0.5
+  /// x shifted by at least 0.1 up or down per element, so min/max never switch operand within the FD step.
+  static let apart = x + smoothTestInput([4, 5], seed: 9, margin: 0.1)
+
+  typealias Case = (name: String, inputs: [Tensor], f: @Sendable ([Tensor]) -> Tensor)
+
+  static let unaryCases: [Case] = [
+    ("neg", [x], { -$0[0] }),
+    ("exp", [x], { $0[0].exp() }),
+    ("log", [positive], { $0[0].log() }),
+    ("sqrt", [positive], { $0[0].sqrt() }),
+    ("square", [x], { $0[0].square() }),
+    ("abs", [x], { $0[0].abs() }),
+    ("pow", [positive], { $0[0].pow(1.7) }),
+    ("relu", [x], { $0[0].relu() }),
+    ("leakyRelu", [x], { $0[0].leakyRelu(slope: 0.1) }),
+    ("tanh", [x], { $0[0].tanh() }),
+    ("sigmoid", [x], { $0[0].sigmoid() }),
+    ("softplus", [x * 3], { $0[0].softplus() }),
+    ("silu", [x * 2], { $0[0].silu() }),
+    ("mish", [x * 2], { $0[0].mish() }),
+    ("clamp", [x], { $0[0].clamped(min: -0.5, max: 0.5) }),
+    ("clampStraightThrough", [x], { $0[0].clamped(min: -0.5, max: 0.5, straightThrough: true) * 0 + $0[0] }),
+    ("reshape", [x], { $0[0].reshaped([5, 4]).square() }),
+  ]
+
+  static let binaryCases: [Case] = [
+    ("add", [x, y], { $0[0] + $0[1] }),
+    ("sub", [x, y], { $0[0] - $0[1] }),
+    ("mul", [x, y], { $0[0] * $0[1] }),
+    ("div", [x, positive], { $0[0] / $0[1] }),
+    ("addRowBroadcast", [x, smoothTestInput([5], seed: 4)], { $0[0] + $0[1] }),
+    ("mulColumnBroadcast", [x, smoothTestInput([4, 1], seed: 5)], { $0[0] * $0[1] }),
+    ("divScalarTensor", [x, Tensor(1.7)], { $0[0] / $0[1] }),
+    ("sub3dBroadcast", [smoothTestInput([2, 3, 4], seed: 6), smoothTestInput([2, 1, 4], seed: 7)], { $0[0] - $0[1] }),
+    ("minimum", [x, apart], { Tensor.minimum($0[0], $0[1]) }),
+    ("maximum", [x, apart], { Tensor.maximum($0[0], $0[1]) }),
+  ]
+
+  static let structuralCases: [Case] = [
+    ("matmul", [smoothTestInput([3, 4], seed: 10), smoothTestInput([4, 5], seed: 11)], { Tensor.matmul($0[0], $0[1]) }),
+    ("matmulTransA", [smoothTestInput([4, 3], seed: 12), smoothTestInput([4, 5], seed: 13)], { Tensor.matmul($0[0], $0[1], transposeA: true) }),
+    ("matmulTransB", [smoothTestInput([3, 4], seed: 14), smoothTestInput([5, 4], seed: 15)], { Tensor.matmul($0[0], $0[1], transposeB: true) }),
+    ("matmulTransBoth", [smoothTestInput([4, 3], seed: 16), smoothTestInput([5, 4], seed: 17)], { Tensor.matmul($0[0], $0[1], transposeA: true, transposeB: true) }),
+    ("matmulBatched", [smoothTestInput([2, 3, 4], seed: 18), smoothTestInput([2, 4, 2], seed: 19)], { Tensor.matmul($0[0], $0[1]) }),
+    ("linearRelu", [smoothTestInput([3, 4], seed: 20), smoothTestInput([5, 4], seed: 21), smoothTestInput([5], seed: 22)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .relu) }),
+    ("linearTanhNoBias", [smoothTestInput([3, 4], seed: 23), smoothTestInput([5, 4], seed: 24)],
+     { Tensor.linear($0[0], weight: $0[1], bias: nil, activation: .tanh) }),
+    ("linearSiluEnsemble", [smoothTestInput([2, 3, 4], seed: 25), smoothTestInput([2, 5, 4], seed: 26), smoothTestInput([2, 5], seed: 27)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .silu) }),
+    ("linearMish", [smoothTestInput([3, 4], seed: 28), smoothTestInput([2, 4], seed: 29), smoothTestInput([2], seed: 30)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .mish) }),
+    ("sumAll", [x], { $0[0].sum() }),
+    ("meanAll", [x], { $0[0].mean() }),
+    ("sumAxis0", [x], { $0[0].sum(axis: 0) }),
+    ("sumAxis1Keep", [smoothTestInput([2, 3, 4], seed: 31)], { $0[0].sum(axis: 1, keepingDimension: true) }),
+    ("meanAxisLast", [x], { $0[0].mean(axis: -1) }),
+    ("maxAxis", [x], { $0[0].max(axis: 1) }),
+    ("maxAll", [x], { $0[0].max() }),
+    ("logSumExpAxis", [x], { $0[0].logSumExp(axis: 1) }),
+    ("logSumExpAll", [x], { $0[0].logSumExp() }),
+    ("concat", [x, smoothTestInput([4, 2], seed: 32)], { Tensor.concat([$0[0], $0[1]]).square() }),
+    ("slice", [x], { $0[0].slice(lastAxis: 1..<4).square() }),
+    ("gather", [x], { $0[0].gathering(rows: [3, 0, 3, 1]).square() }),
+    ("layerNorm", [x * 2], { $0[0].layerNormalized() }),
+    ("layerNormAffine", [x * 2, smoothTestInput([5], seed: 33), smoothTestInput([5], seed: 34)],
+     { $0[0].layerNormalized(scale: $0[1], offset: $0[2]) }),
+    ("logSoftmax", [x * 2], { $0[0].logSoftmax() }),
+    ("huber", [x * 3, y], { Tensor.huberLoss($0[0], $0[1], delta: 1) }),
+    ("expectile", [x, y], { Tensor.expectileLoss($0[0], $0[1], expectile: 0.7) }),
+    ("mse", [x, y], { Tensor.meanSquaredError($0[0], $0[1]) }),
+  ]
+
+  @Test(arguments: unaryCases.map { ($0.name, $0.inputs, $0.f) })
+  func unary(_ name: String, _ inputs: [Tensor], _ f: @Sendable ([Tensor]) -> Tensor) throws {
+    let r = try checkGradients(inputs, f)
+    #expect(r.passed, "\(name): \(r)")
+  }
+
+  @Test(arguments: binaryCases.map { ($0.name, $0.inputs, $0.f) })
+  func binary(_ name: String, _ inputs: [Tensor], _ f: @Sendable ([Tensor]) -> Tensor) throws {
+    let r = try checkGradients(inputs, f)
+    #expect(r.passed, "\(name): \(r)")
+  }
+
+  @Test(arguments: structuralCases.map { ($0.name, $0.inputs, $0.f) })
+  func structural(_ name: String, _ inputs: [Tensor], _ f: @Sendable ([Tensor]) -> Tensor) throws {
+    let r = try checkGradients(inputs, f)
+    #expect(r.passed, "\(name): \(r)")
+  }
+
+  /// The checker itself must fail on a wrong gradient (so a passing check means something).
+  @Test func checkerRejectsAWrongGradient() throws {
+    // x.detached() * x has true gradient 2x but the tape only sees one factor: gradient x.
+    let r = try checkGradients([GradientTests.x]) { $0[0].detached() * $0[0] }
+    #expect(!r.passed)
+  }
+}
