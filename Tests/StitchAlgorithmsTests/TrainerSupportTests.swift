@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchAlgorithms
+import StitchTensor
 
 @Suite struct TrainerSupportTests {
   /// A fresh folder under the system temporary directory (removed by the OS; names are unique per test).

@@ -1,4 +1,5 @@
 import Foundation
+import StitchTensor
 
 /// The metrics of a run: one JSON object per line in `metrics.jsonl` and the same rows in `metrics.csv`.
 ///

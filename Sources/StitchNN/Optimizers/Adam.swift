@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Adam (Kingma & Ba 2015, arXiv 1412.6980, Algorithm 1) and AdamW (Loshchilov & Hutter 2019, arXiv 1711.05101,
+/// Algorithm 2), computed exactly as `torch.optim.Adam`/`AdamW` (single-tensor path):
+///
+///     g ← g + λθ                      (Adam's L2 weight decay)   |   θ ← θ(1 − ηλ)   (AdamW, decoupled)
+///     m ← β₁m + (1 − β₁)g,  v ← β₂v + (1 − β₂)g²
+///     θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+///
+/// (ε is added outside the square root, after the bias correction, as PyTorch does.)
+public struct Adam: Optimizer {
+  public var learningRate: Float
+  public var beta1: Float
+  public var beta2: Float
+  public var epsilon: Float
+  public var weightDecay: Float
+  /// True for AdamW's decoupled weight decay, false for Adam's L2 term.
+  public var decoupledWeightDecay: Bool
+  public var step = 0
+  public var firstMoments: [Tensor] = []
+  public var secondMoments: [Tensor] = []
+
+  public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+              weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.decoupledWeightDecay = decoupledWeightDecay
+  }
+
+  /// AdamW with PyTorch's default weight decay 0.01.
+  public static func adamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                           epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+    Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+         decoupledWeightDecay: true)
+  }
+
+  public mutating func update<Model: ParameterGroup>(_ model: inout Model, along gradient: Model) {
+    step += 1
+    let t = Float(step)
+    let correction1 = 1 - powf(beta1, t)
+    let correction2Root = (1 - powf(beta2, t)).squareRoot()
+    let stepSize = learningRate / correction1
+    let (b1, b2, eps, wd, lr) = (beta1, beta2, epsilon, weightDecay, learningRate)
+    let decoupled = decoupledWeightDecay
+    var index = 0
+    var m = firstMoments, v = secondMoments
+    firstMoments = []; secondMoments = []
+    model.updateParameters(alongside: gradient) { _, theta, grad in
+      if index == m.count {
+        m.append(Tensor.zeros(theta.shape))
+        v.append(Tensor.zeros(theta.shape))
+      }
+      theta.withUnsafeMutableBufferPointer { p in
+        m[index].withUnsafeMutableBufferPointer { pm in
+          v[index].withUnsafeMutableBufferPointer { pv in
+            grad.withUnsafeBufferPointer { pg in
+              if decoupled && wd != 0 { for i in 0..<p.count { p[i] *= 1 - lr * wd } }
+              for i in 0..<p.count {
+                let g = decoupled ? pg[i] : pg[i] + wd * p[i]
+                let mi = b1 * pm[i] + (1 - b1) * g
+                let vi = b2 * pv[i] + (1 - b2) * g * g
+                pm[i] = mi
+                pv[i] = vi
+                p[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+              }
+            }
+          }
+        }
+      }
+      index += 1
+    }
+    firstMoments = m
+    secondMoments = v
+  }
+
+  public mutating func visitState(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
+    for i in firstMoments.indices {
+      visit(prefix + "exp_avg.\(i)", &firstMoments[i])
+      visit(prefix + "exp_avg_sq.\(i)", &secondMoments[i])
+    }
+  }
+
+  /// Creates zero moments shaped like `model`'s parameters (so a checkpoint can be loaded into them).
+  public mutating func prepare<Model: ParameterGroup>(for model: Model) {
+    guard firstMoments.isEmpty else { return }
+    for (_, p) in model.namedParameters {
+      firstMoments.append(Tensor.zeros(p.shape))
+      secondMoments.append(Tensor.zeros(p.shape))
+    }
+  }
+}
