@@ -60,6 +60,9 @@ let package = Package(
       name: "StitchTensorTests", dependencies: ["StitchTensor", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
+      name: "StitchEnvironmentsTests", dependencies: ["StitchEnvironments", "StitchTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+    .testTarget(
       name: "StitchNNTests", dependencies: ["StitchNN", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
