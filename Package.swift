@@ -63,6 +63,9 @@ let package = Package(
       name: "StitchEnvironmentsTests", dependencies: ["StitchEnvironments", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
+      name: "StitchDataTests", dependencies: ["StitchData", "StitchTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+    .testTarget(
       name: "StitchNNTests", dependencies: ["StitchNN", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(

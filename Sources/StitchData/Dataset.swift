@@ -1,0 +1,79 @@
+/// A dataset of transitions held as contiguous Float32 columns (row-major), with an episode index and metadata.
+///
+/// Row i is the transition (observations[i], actions[i], rewards[i], nextObservations[i]) with flags
+/// `terminals[i]` (the environment terminated: no bootstrapping) and `timeouts[i]` (the episode was cut by the time
+/// limit or the data ended: bootstrapping continues). An episode ends at a row with either flag.
+public struct Dataset: Sendable {
+  /// One episode: its first row, its length in rows and its undiscounted return.
+  public struct Episode: Sendable, Equatable {
+    public var start: Int
+    public var length: Int
+    public var totalReturn: Double
+  }
+
+  public var observationDim: Int
+  public var actionDim: Int
+  public var observations: [Float]
+  public var actions: [Float]
+  public var rewards: [Float]
+  public var nextObservations: [Float]
+  public var terminals: [Bool]
+  public var timeouts: [Bool]
+  /// Source file, environment id, creation info (policy, seed, Stitch version), reference scores if known.
+  public var metadata: [String: String]
+
+  public init(observationDim: Int, actionDim: Int, observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
+              nextObservations: [Float] = [], terminals: [Bool] = [], timeouts: [Bool] = [], metadata: [String: String] = [:]) {
+    self.observationDim = observationDim
+    self.actionDim = actionDim
+    self.observations = observations
+    self.actions = actions
+    self.rewards = rewards
+    self.nextObservations = nextObservations
+    self.terminals = terminals
+    self.timeouts = timeouts
+    self.metadata = metadata
+  }
+
+  /// The number of transitions.
+  public var count: Int { rewards.count }
+
+  /// Appends one transition.
+  public mutating func append(observation: [Float], action: [Float], reward: Float, nextObservation: [Float], terminal: Bool, timeout: Bool) {
+    observations += observation
+    actions += action
+    rewards.append(reward)
+    nextObservations += nextObservation
+    terminals.append(terminal)
+    timeouts.append(timeout)
+  }
+
+  /// The episodes, split after every row that is terminal or a timeout; a final run of rows with neither flag
+  /// counts as one (unfinished) episode.
+  public var episodes: [Episode] {
+    var out: [Episode] = []
+    var start = 0, total = 0.0
+    for i in 0..<count {
+      total += Double(rewards[i])
+      if terminals[i] || timeouts[i] {
+        out.append(Episode(start: start, length: i - start + 1, totalReturn: total))
+        start = i + 1
+        total = 0
+      }
+    }
+    if start < count { out.append(Episode(start: start, length: count - start, totalReturn: total)) }
+    return out
+  }
+
+  /// Problems with the dataset's internal consistency (empty when it is sound); used by tests and after loading.
+  public func invariantViolations() -> [String] {
+    var problems: [String] = []
+    let n = count
+    if observations.count != n * observationDim { problems.append("observations hold \(observations.count) values, expected \(n)×\(observationDim)") }
+    if nextObservations.count != n * observationDim { problems.append("next_observations hold \(nextObservations.count) values, expected \(n)×\(observationDim)") }
+    if actions.count != n * actionDim { problems.append("actions hold \(actions.count) values, expected \(n)×\(actionDim)") }
+    if terminals.count != n || timeouts.count != n { problems.append("terminals/timeouts have \(terminals.count)/\(timeouts.count) rows, expected \(n)") }
+    if terminals.count == timeouts.count, let i = terminals.indices.first(where: { terminals[$0] && timeouts[$0] }) { problems.append("row \(i) is both terminal and timeout") }
+    return problems
+  }
+}

@@ -1,0 +1,221 @@
+import CHDF5
+import Foundation
+
+/// Errors from HDF5 files, each naming the file and the dataset path.
+public enum HDF5Error: Error, CustomStringConvertible, Equatable {
+  case cannotOpen(String)
+  case missingKey(file: String, key: String)
+  case unsupportedType(file: String, key: String, detail: String)
+  case readFailed(file: String, key: String)
+  case writeFailed(file: String, detail: String)
+
+  public var description: String {
+    switch self {
+    case .cannotOpen(let s): return s
+    case .missingKey(let f, let k): return "\(f): required dataset '\(k)' is missing"
+    case .unsupportedType(let f, let k, let d): return "\(f): dataset '\(k)' has an unsupported type (\(d))"
+    case .readFailed(let f, let k): return "\(f): reading dataset '\(k)' failed (file truncated or corrupt?)"
+    case .writeFailed(let f, let d): return "cannot write \(f): \(d)"
+    }
+  }
+}
+
+/// A dataset read into memory: its shape and values converted to Float64 or Float32.
+struct HDF5Array {
+  var shape: [Int]
+  var values: [Double]
+}
+
+/// A thin wrapper over an open HDF5 file that always closes its handles.
+final class HDF5File {
+  let id: hid_t
+  let path: String
+
+  private init(id: hid_t, path: String) {
+    self.id = id
+    self.path = path
+  }
+
+  deinit { H5Fclose(id) }
+
+  /// Opens a file for reading; distinguishes "missing" from "not HDF5" from "corrupt".
+  static func open(_ path: String) throws -> HDF5File {
+    stitch_H5_silence_errors()
+    guard FileManager.default.fileExists(atPath: path) else { throw HDF5Error.cannotOpen("\(path): no such file") }
+    if H5Fis_hdf5(path) <= 0 { throw HDF5Error.cannotOpen("\(path): not an HDF5 file (bad signature)") }
+    let id = H5Fopen(path, stitch_H5F_ACC_RDONLY(), stitch_H5P_DEFAULT())
+    guard id >= 0 else { throw HDF5Error.cannotOpen("\(path): HDF5 cannot open it (truncated or corrupt)") }
+    return HDF5File(id: id, path: path)
+  }
+
+  /// Creates (truncates) a file for writing.
+  static func create(_ path: String) throws -> HDF5File {
+    stitch_H5_silence_errors()
+    let id = H5Fcreate(path, stitch_H5F_ACC_TRUNC(), stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT())
+    guard id >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "H5Fcreate failed") }
+    return HDF5File(id: id, path: path)
+  }
+
+  /// Whether a link (dataset or group) exists at `key` ("observations", "infos/qpos").
+  func exists(_ key: String) -> Bool {
+    var prefix = ""
+    for part in key.split(separator: "/") {
+      prefix += (prefix.isEmpty ? "" : "/") + part
+      if H5Lexists(id, prefix, stitch_H5P_DEFAULT()) <= 0 { return false }
+    }
+    return true
+  }
+
+  /// Names of the links directly under a group ("/" for the root).
+  func children(of group: String) -> [String] {
+    let g = H5Gopen2(id, group, stitch_H5P_DEFAULT())
+    guard g >= 0 else { return [] }
+    defer { H5Gclose(g) }
+    var info = H5G_info_t()
+    guard H5Gget_info(g, &info) >= 0 else { return [] }
+    var names: [String] = []
+    for i in 0..<info.nlinks {
+      let size = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, stitch_H5P_DEFAULT())
+      guard size >= 0 else { continue }
+      var buffer = [CChar](repeating: 0, count: Int(size) + 1)
+      H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buffer, Int(size) + 1, stitch_H5P_DEFAULT())
+      names.append(String(cString: buffer))
+    }
+    return names
+  }
+
+  /// The shape of a dataset.
+  func shape(_ key: String) throws -> [Int] {
+    let d = H5Dopen2(id, key, stitch_H5P_DEFAULT())
+    guard d >= 0 else { throw HDF5Error.missingKey(file: path, key: key) }
+    defer { H5Dclose(d) }
+    let space = H5Dget_space(d)
+    defer { H5Sclose(space) }
+    let rank = Int(H5Sget_simple_extent_ndims(space))
+    var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+    H5Sget_simple_extent_dims(space, &dims, nil)
+    return rank == 0 ? [] : dims.prefix(rank).map { Int($0) }
+  }
+
+  /// Reads a numeric or boolean dataset as Float32, converting float64, integers and HDF5 enums over int8
+  /// (how h5py stores NumPy bools) on the fly.
+  func readFloats(_ key: String) throws -> (shape: [Int], values: [Float]) {
+    let d = H5Dopen2(id, key, stitch_H5P_DEFAULT())
+    guard d >= 0 else { throw HDF5Error.missingKey(file: path, key: key) }
+    defer { H5Dclose(d) }
+    let shape = try self.shape(key)
+    let count = shape.reduce(1, *)
+    let type = H5Dget_type(d)
+    defer { H5Tclose(type) }
+    let cls = H5Tget_class(type)
+    var values = [Float](repeating: 0, count: count)
+    if count == 0 { return (shape, values) }
+    switch cls {
+    case H5T_FLOAT, H5T_INTEGER:
+      // HDF5 converts float64/int/uint to native float during the read.
+      let status = values.withUnsafeMutableBytes { H5Dread(d, stitch_H5T_NATIVE_FLOAT(), stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), $0.baseAddress) }
+      guard status >= 0 else { throw HDF5Error.readFailed(file: path, key: key) }
+    case H5T_ENUM:
+      var raw = [Int8](repeating: 0, count: count)
+      let status = raw.withUnsafeMutableBytes { H5Dread(d, stitch_H5T_NATIVE_INT8(), stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), $0.baseAddress) }
+      guard status >= 0 else { throw HDF5Error.readFailed(file: path, key: key) }
+      for i in 0..<count { values[i] = raw[i] != 0 ? 1 : 0 }
+    default:
+      throw HDF5Error.unsupportedType(file: path, key: key, detail: "HDF5 type class \(cls.rawValue); expected float, integer or bool")
+    }
+    return (shape, values)
+  }
+
+  /// Reads a scalar or 1-element string dataset or attribute-like string (metadata), if present.
+  func readString(_ key: String) -> String? {
+    let d = H5Dopen2(id, key, stitch_H5P_DEFAULT())
+    guard d >= 0 else { return nil }
+    defer { H5Dclose(d) }
+    let type = H5Dget_type(d)
+    defer { H5Tclose(type) }
+    guard H5Tget_class(type) == H5T_STRING else { return nil }
+    if H5Tis_variable_str(type) > 0 {
+      var pointer: UnsafeMutablePointer<CChar>? = nil
+      let memType = H5Tcopy(stitch_H5T_C_S1())
+      H5Tset_size(memType, Int(bitPattern: UInt(bitPattern: -1)))  // H5T_VARIABLE
+      defer { H5Tclose(memType) }
+      guard H5Dread(d, memType, stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), &pointer) >= 0, let pointer else { return nil }
+      defer { free(pointer) }
+      return String(cString: pointer)
+    }
+    let size = H5Tget_size(type)
+    var buffer = [CChar](repeating: 0, count: size + 1)
+    guard H5Dread(d, type, stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), &buffer) >= 0 else { return nil }
+    return String(cString: buffer)
+  }
+
+  // MARK: Writing
+
+  /// Creates intermediate groups of `key` ("metadata/policy/x" needs "metadata" and "metadata/policy").
+  func makeGroups(for key: String) {
+    var prefix = ""
+    for part in key.split(separator: "/").dropLast() {
+      prefix += (prefix.isEmpty ? "" : "/") + part
+      if H5Lexists(id, prefix, stitch_H5P_DEFAULT()) <= 0 {
+        let g = H5Gcreate2(id, prefix, stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT())
+        if g >= 0 { H5Gclose(g) }
+      }
+    }
+  }
+
+  /// Writes a float32 dataset, gzip-compressed (level 4, chunked by rows) as D4RL's writer does.
+  func writeFloats(_ key: String, shape: [Int], values: UnsafeBufferPointer<Float>) throws {
+    try write(key, shape: shape, memType: stitch_H5T_NATIVE_FLOAT(), fileType: stitch_H5T_IEEE_F32LE(), data: UnsafeRawPointer(values.baseAddress))
+  }
+
+  /// Writes a boolean dataset as an HDF5 enum over int8 {FALSE=0, TRUE=1}, which h5py reads as NumPy bool.
+  func writeBools(_ key: String, values: [Bool]) throws {
+    let enumType = H5Tenum_create(stitch_H5T_NATIVE_INT8())
+    defer { H5Tclose(enumType) }
+    var f: Int8 = 0, t: Int8 = 1
+    H5Tenum_insert(enumType, "FALSE", &f)
+    H5Tenum_insert(enumType, "TRUE", &t)
+    let raw = values.map { Int8($0 ? 1 : 0) }
+    try raw.withUnsafeBytes { try write(key, shape: [values.count], memType: enumType, fileType: enumType, data: $0.baseAddress) }
+  }
+
+  /// Writes a scalar variable-length UTF-8 string dataset (h5py reads it as bytes/str).
+  func writeString(_ key: String, _ value: String) throws {
+    makeGroups(for: key)
+    let type = H5Tcopy(stitch_H5T_C_S1())
+    H5Tset_size(type, max(1, value.utf8.count))
+    defer { H5Tclose(type) }
+    let space = H5Screate(H5S_SCALAR)
+    defer { H5Sclose(space) }
+    let d = H5Dcreate2(id, key, type, space, stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT())
+    guard d >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "cannot create dataset \(key)") }
+    defer { H5Dclose(d) }
+    var bytes = Array(value.utf8CString)
+    guard H5Dwrite(d, type, stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), &bytes) >= 0 else {
+      throw HDF5Error.writeFailed(file: path, detail: "cannot write dataset \(key)")
+    }
+  }
+
+  private func write(_ key: String, shape: [Int], memType: hid_t, fileType: hid_t, data: UnsafeRawPointer?) throws {
+    makeGroups(for: key)
+    var dims = shape.map { hsize_t($0) }
+    let space = H5Screate_simple(Int32(dims.count), &dims, nil)
+    defer { H5Sclose(space) }
+    let plist = H5Pcreate(stitch_H5P_DATASET_CREATE())
+    defer { H5Pclose(plist) }
+    if let rows = shape.first, rows > 0 {
+      var chunk = dims
+      chunk[0] = hsize_t(min(rows, max(1, 65536 / max(1, shape.dropFirst().reduce(1, *)))))
+      H5Pset_chunk(plist, Int32(chunk.count), &chunk)
+      H5Pset_deflate(plist, 4)
+    }
+    let d = H5Dcreate2(id, key, fileType, space, stitch_H5P_DEFAULT(), plist, stitch_H5P_DEFAULT())
+    guard d >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "cannot create dataset \(key)") }
+    defer { H5Dclose(d) }
+    if shape.reduce(1, *) > 0 {
+      guard H5Dwrite(d, memType, stitch_H5S_ALL(), stitch_H5S_ALL(), stitch_H5P_DEFAULT(), data) >= 0 else {
+        throw HDF5Error.writeFailed(file: path, detail: "cannot write dataset \(key)")
+      }
+    }
+  }
+}

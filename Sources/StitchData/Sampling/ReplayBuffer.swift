@@ -1,0 +1,85 @@
+import StitchTensor
+
+/// A fixed-capacity ring buffer of transitions for online data: when full, the oldest transition is overwritten.
+public struct ReplayBuffer: Sendable {
+  public let capacity: Int
+  public private(set) var storage: Dataset
+  /// The next slot to write.
+  public private(set) var cursor = 0
+  /// Transitions added in total (may exceed capacity).
+  public private(set) var added = 0
+
+  public init(capacity: Int, observationDim: Int, actionDim: Int) {
+    precondition(capacity > 0, "a replay buffer needs a positive capacity")
+    self.capacity = capacity
+    storage = Dataset(observationDim: observationDim, actionDim: actionDim)
+  }
+
+  /// The number of transitions held.
+  public var count: Int { Swift.min(added, capacity) }
+
+  /// Adds one transition (overwriting the oldest when full).
+  public mutating func add(observation: [Float], action: [Float], reward: Float, nextObservation: [Float], terminal: Bool, timeout: Bool = false) {
+    let od = storage.observationDim, ad = storage.actionDim
+    if storage.count < capacity {
+      storage.append(observation: observation, action: action, reward: reward, nextObservation: nextObservation, terminal: terminal, timeout: timeout)
+    } else {
+      let i = cursor
+      for j in 0..<od { storage.observations[i * od + j] = observation[j]; storage.nextObservations[i * od + j] = nextObservation[j] }
+      for j in 0..<ad { storage.actions[i * ad + j] = action[j] }
+      storage.rewards[i] = reward
+      storage.terminals[i] = terminal
+      storage.timeouts[i] = timeout
+    }
+    cursor = (cursor + 1) % capacity
+    added += 1
+  }
+
+  /// Overwrites `batch` with transitions drawn uniformly from the buffer.
+  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
+    let n = count
+    precondition(n > 0, "cannot sample from an empty replay buffer")
+    var indices = [Int](repeating: 0, count: batch.size)
+    for k in 0..<batch.size { indices[k] = rng.nextInt(below: n) }
+    UniformSampler.gather(storage, indices, into: &batch, od: storage.observationDim, ad: storage.actionDim)
+  }
+}
+
+/// Draws each minibatch from two sources at a fixed ratio (e.g. offline data and an online buffer, 50/50, as in
+/// RLPD / Cal-QL's mixed replay): the first `round(ratio · B)` rows from `first`, the rest from `second`.
+public struct MixedSampler: Sendable {
+  public var first: Dataset
+  public var second: ReplayBuffer
+  /// Fraction of each batch drawn from `first`.
+  public var ratio: Double
+
+  public init(first: Dataset, second: ReplayBuffer, ratio: Double) {
+    self.first = first
+    self.second = second
+    self.ratio = Swift.min(Swift.max(ratio, 0), 1)
+  }
+
+  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
+    let b = batch.size
+    let fromFirst = second.count == 0 ? b : (first.count == 0 ? 0 : Int((ratio * Double(b)).rounded()))
+    var a = Batch(size: fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
+    var c = Batch(size: b - fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
+    if fromFirst > 0 { UniformSampler(first).sample(into: &a, using: &rng) }
+    if b - fromFirst > 0 { second.sample(into: &c, using: &rng) }
+    batch.observations = Tensor.concat([a.observations.transposedRows(), c.observations.transposedRows()]).transposedRows()
+    batch.actions = Tensor.concat([a.actions.transposedRows(), c.actions.transposedRows()]).transposedRows()
+    batch.rewards = Tensor.concat([a.rewards.transposedRows(), c.rewards.transposedRows()]).transposedRows()
+    batch.nextObservations = Tensor.concat([a.nextObservations.transposedRows(), c.nextObservations.transposedRows()]).transposedRows()
+    batch.terminals = Tensor.concat([a.terminals.transposedRows(), c.terminals.transposedRows()]).transposedRows()
+  }
+}
+
+extension Tensor {
+  /// The transpose of a rank-2 tensor (a copy), used to stack rows with `concat` along the last axis.
+  func transposedRows() -> Tensor {
+    let (r, c) = (shape[0], shape[1])
+    var out = Tensor.zeros([c, r])
+    out.withUnsafeMutableBufferPointer { o in withUnsafeBufferPointer { p in for i in 0..<r { for j in 0..<c { o[j * r + i] = p[i * c + j] } } } }
+    return out
+  }
+}
