@@ -30,7 +30,7 @@ let package = Package(
     .target(
       name: "StitchAlgorithms",
       dependencies: ["StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchDiffusion"],
-      swiftSettings: swiftSettings),
+      resources: [.copy("Resources")], swiftSettings: swiftSettings),
     .target(name: "StitchDiffusion", dependencies: ["StitchTensor", "StitchNN"], swiftSettings: swiftSettings),
     .target(
       name: "Stitch",

@@ -19,13 +19,18 @@ public final class MetricsLog {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let path = folder.appendingPathComponent("metrics.jsonl")
     if let resumeStep, let text = try? String(contentsOf: path, encoding: .utf8) {
+      // Rows up to the checkpoint are kept verbatim (re-encoding parsed numbers could change last digits).
+      var kept = ""
       for line in text.split(separator: "\n") {
         guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
         var row: [String: Double] = [:]
         for (k, v) in object { if let x = v as? Double { row[k] = x } else if let x = v as? Int { row[k] = Double(x) } }
-        if let step = row["step"], step <= Double(resumeStep) { rows.append(row) }
+        if let step = row["step"], step <= Double(resumeStep) {
+          rows.append(row)
+          kept += line + "\n"
+        }
       }
-      try AtomicFile.write(rows.map(MetricsLog.jsonLine).joined(), to: path)
+      try AtomicFile.write(kept, to: path)
     } else {
       try AtomicFile.write(Data(), to: path)
     }

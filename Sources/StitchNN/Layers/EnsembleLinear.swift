@@ -3,7 +3,7 @@
 ///
 /// Each member is initialised as PyTorch's `nn.Linear` (W, b ~ U(−1/√in, 1/√in)), as CORL's `VectorizedLinear`
 /// does (algorithms/offline/edac.py, `reset_parameters`). Weight `[E, out, in]`, bias `[E, out]`.
-public struct EnsembleLinear: Layer {
+public struct EnsembleLinear: Layer, Sendable {
   public var weight: Tensor
   public var bias: Tensor
   public var activation: Activation

@@ -1,6 +1,6 @@
 /// Layer normalization over the last axis with a learned scale and offset
 /// (Ba et al. 2016, arXiv 1607.06450; PyTorch `nn.LayerNorm` defaults: ε = 1e-5, scale 1, offset 0).
-public struct LayerNorm: Layer {
+public struct LayerNorm: Layer, Sendable {
   public var scale: Tensor
   public var offset: Tensor
   public var epsilon: Float

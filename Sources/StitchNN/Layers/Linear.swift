@@ -10,7 +10,7 @@
 /// let layer = Linear(inputSize: 17, outputSize: 256, activation: .relu, rng: &rng)
 /// let h = layer(observations)            // [B, 256]
 /// ```
-public struct Linear: Layer {
+public struct Linear: Layer, Sendable {
   /// `[out, in]`.
   public var weight: Tensor
   /// `[out]`, or nil for a layer without bias.

@@ -9,7 +9,7 @@
 /// var rng = RandomStream(seed: 0)
 /// let actor = MLP(inputSize: 17, hiddenSizes: [256, 256], outputSize: 6, outputActivation: .tanh, rng: &rng)
 /// ```
-public struct MLP: Layer {
+public struct MLP: Layer, Sendable {
   public var hidden: [Linear]
   public var norms: [LayerNorm]
   public var output: Linear
@@ -54,7 +54,7 @@ public struct MLP: Layer {
 }
 
 /// An ensemble of E MLPs evaluated together on `[E, B, in]` inputs (or `[B, in]`, which is shared by all members).
-public struct EnsembleMLP: Layer {
+public struct EnsembleMLP: Layer, Sendable {
   public var layers: [EnsembleLinear]
   public let members: Int
 

@@ -1,0 +1,66 @@
+@_exported import StitchData
+@_exported import StitchEnvironments
+@_exported import StitchNN
+@_exported import StitchTensor
+
+/// What an algorithm needs to know about its task: sizes and the action bounds.
+///
+/// Algorithms work in normalised action coordinates: every action they see or output lies in [−1, 1]; the
+/// trainers map between that box and the environment's (`ActionScaling`).
+public struct TaskSpec: Codable, Sendable, Equatable {
+  public var id: String
+  public var observationDim: Int
+  public var actionDim: Int
+  public init(id: String, observationDim: Int, actionDim: Int) {
+    self.id = id
+    self.observationDim = observationDim
+    self.actionDim = actionDim
+  }
+}
+
+/// Scalar metrics of one update, by stable snake_case key (CORL's `log_dict`).
+public typealias Metrics = [String: Double]
+
+/// A reinforcement-learning method: offline, online, model-based or fine-tuning. One file per algorithm holds its
+/// configuration (defaults = the paper's and CORL's values, each field citing its symbol) and its update; trainers
+/// own the loop, evaluation, logs, checkpoints and resume.
+public protocol Algorithm {
+  associatedtype Configuration: Codable & Sendable
+  /// The CLI id ("td3bc"), also used in run folders and checkpoints.
+  static var id: String { get }
+  /// One line for `stitch train --help`.
+  static var summary: String { get }
+  /// Default configuration (the paper's values).
+  static var defaultConfiguration: Configuration { get }
+  /// Builds networks for `task` from `rng` (network initialisation and the algorithm's own noise).
+  init(configuration: Configuration, task: TaskSpec, rng: RandomStream)
+  /// One gradient step on a minibatch (actions in [−1, 1]); returns metrics.
+  mutating func update(on batch: Batch) throws -> Metrics
+  /// Actions in [−1, 1] for a batch of (normalised) observations; `exploring` samples, otherwise acts
+  /// deterministically (evaluation).
+  func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor
+  /// Saves every network, optimizer state, counter and random stream needed to resume bit-exactly.
+  func store(into checkpoint: inout Checkpoint)
+  /// Restores what `store(into:)` saved.
+  mutating func restore(from checkpoint: Checkpoint) throws
+}
+
+extension Checkpoint {
+  /// Stores a random stream's state in the metadata.
+  public mutating func store(_ rng: RandomStream, as key: String) {
+    metadata[key] = "\(rng.state),\(rng.increment)"
+  }
+
+  /// Restores a random stream stored with `store(_:as:)`.
+  public func randomStream(_ key: String) throws -> RandomStream {
+    let parts = (metadata[key] ?? "").split(separator: ",").compactMap { UInt64($0) }
+    guard parts.count == 2 else { throw RestoreError.badMetadata(key) }
+    return RandomStream(state: parts[0], increment: parts[1])
+  }
+
+  /// An integer counter from the metadata.
+  public func counter(_ key: String) throws -> Int {
+    guard let v = metadata[key].flatMap({ Int($0) }) else { throw RestoreError.badMetadata(key) }
+    return v
+  }
+}

@@ -1,0 +1,29 @@
+/// Building blocks shared by the actor-critic algorithms (kept here, not in any one algorithm file, so algorithm
+/// files never import each other).
+
+/// N Q-functions Q_i(s, a) evaluated together as one ensemble (N = 2 is TD3/SAC's twin critic): each member is
+/// an independent MLP initialised like PyTorch's `nn.Linear`, exactly as N separate critics would be.
+public struct CriticEnsemble: Layer {
+  public var net: EnsembleMLP
+
+  public init(members: Int, observationDim: Int, actionDim: Int, hiddenSizes: [Int], rng: inout RandomStream) {
+    net = EnsembleMLP(members: members, inputSize: observationDim + actionDim, hiddenSizes: hiddenSizes, outputSize: 1, rng: &rng)
+  }
+
+  /// Q-values `[N, B]` for observations `[B, obs]` and actions `[B, act]`.
+  public func callAsFunction(_ observations: Tensor, _ actions: Tensor) -> Tensor {
+    let b = observations.shape[0]
+    return net(Tensor.concat([observations, actions])).reshaped([net.members, b])
+  }
+
+  public func callAsFunction(_ input: Tensor) -> Tensor { net(input) }
+
+  public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
+    net.visitParameters(prefix, visit)
+  }
+}
+
+extension Tensor {
+  /// Row vector `[B]` of a `[B, 1]` column.
+  public var column: Tensor { reshaped([shape[0]]) }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Makes datasets the way D4RL did (Fu et al. 2020, §4 and `scripts/generation/mujoco/collect_data.py`): roll out
+/// a behaviour policy — sampling its stochastic actions — and record every transition; `terminals` mark
+/// environment terminations, `timeouts` the time-limit cut; an episode cut by the dataset size is marked as a
+/// timeout too (it did not terminate).
+///
+/// Kinds: `random` (uniform actions), `medium` and `expert` (bundled SAC policies), `medium-expert` (the
+/// concatenation of a medium and an expert dataset of the given size each, as D4RL). `medium-replay` needs the
+/// replay buffer of the medium policy's training run and is not made by this function.
+public enum DatasetMaker {
+  /// Errors making datasets.
+  public enum MakeError: Error, CustomStringConvertible {
+    case badName(String)
+    public var description: String {
+      switch self { case .badName(let s): return s }
+    }
+  }
+
+  /// Splits "pendulum-medium" into the task family and the kind.
+  public static func parse(_ name: String) throws -> (family: String, kind: String) {
+    for kind in ["medium-expert", "medium-replay", "random", "medium", "expert"] where name.hasSuffix("-" + kind) {
+      return (String(name.dropLast(kind.count + 1)), kind)
+    }
+    throw MakeError.badName("'\(name)' is not TASK-KIND with KIND in random, medium, expert, medium-expert, medium-replay (e.g. pendulum-medium)")
+  }
+
+  /// The Gymnasium id of a task family Stitch can make data for.
+  public static func environment(for family: String) throws -> String {
+    let known = ["pendulum": "Pendulum-v1", "mountaincarcontinuous": "MountainCarContinuous-v0"]
+    guard let id = known[family.lowercased()] else {
+      throw MakeError.badName("no dataset recipe for '\(family)'; available: \(known.keys.sorted().joined(separator: ", ")) (MuJoCo tasks are not available yet)")
+    }
+    return id
+  }
+
+  /// Makes the dataset `name` ("pendulum-medium") with `size` transitions from `seed`.
+  public static func make(_ name: String, size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Dataset {
+    let (family, kind) = try parse(name)
+    let envID = try environment(for: family)
+    switch kind {
+    case "random": return try rollout(envID, policy: nil, size: size, seed: seed, name: name, progress: progress)
+    case "medium", "expert":
+      return try rollout(envID, policy: try BehaviourPolicy.bundled("\(family)-\(kind)"), size: size, seed: seed, name: name, progress: progress)
+    case "medium-expert":
+      var a = try make("\(family)-medium", size: size, seed: seed, progress: progress)
+      let b = try make("\(family)-expert", size: size, seed: seed &+ 1, progress: progress)
+      a.observations += b.observations; a.actions += b.actions; a.rewards += b.rewards
+      a.nextObservations += b.nextObservations; a.terminals += b.terminals; a.timeouts += b.timeouts
+      a.metadata["dataset"] = name
+      a.metadata["policy"] = "\(family)-medium + \(family)-expert"
+      return a
+    default:
+      throw MakeError.badName("\(kind) datasets need the medium policy's replay buffer, which is not bundled yet")
+    }
+  }
+
+  static func rollout(_ envID: String, policy: BehaviourPolicy?, size: Int, seed: UInt64, name: String, progress: ((Int) -> Void)?) throws -> Dataset {
+    var env = try EnvironmentRegistry.make(envID)
+    let root = RandomStream(seed: seed)
+    var actions = root.child(named: "actions")
+    let resets = root.child(named: "env")
+    var ds = Dataset(observationDim: env.observationSpace.size, actionDim: env.actionSpace.size)
+    var episode = 0
+    func resetSeed() -> UInt64 { var s = resets.split(UInt64(episode)); return s.next() }
+    var obs = try env.reset(seed: resetSeed()).observation
+    while ds.count < size {
+      let a: [Double]
+      if let policy { a = policy.act(obs, exploring: true, rng: &actions) } else {
+        a = env.actionSpace.low.indices.map { i in
+          env.actionSpace.low[i] + Double(actions.nextFloat()) * (env.actionSpace.high[i] - env.actionSpace.low[i])
+        }
+      }
+      let s = try env.step(a)
+      let cut = ds.count + 1 == size && !s.terminated
+      ds.append(observation: obs.map(Float.init), action: a.map(Float.init), reward: Float(s.reward),
+                nextObservation: s.observation.map(Float.init), terminal: s.terminated, timeout: s.truncated || cut)
+      obs = s.observation
+      if s.terminated || s.truncated {
+        episode += 1
+        obs = try env.reset(seed: resetSeed()).observation
+      }
+      if ds.count % 1000 == 0 { progress?(ds.count) }
+    }
+    ds.metadata = [
+      "dataset": name, "environment": envID, "policy": policy.map { "\($0.task)-\($0.kind)" } ?? "uniform random",
+      "seed": String(seed), "stitch_version": StitchVersion.string, "algorithm": policy == nil ? "random" : "SAC",
+    ]
+    return ds
+  }
+}

@@ -1,0 +1,108 @@
+/// TD3+BC: TD3 with a behaviour-cloning term in the actor loss.
+///
+/// Fujimoto & Gu, "A Minimalist Approach to Offline Reinforcement Learning", NeurIPS 2021, arXiv 2106.06860,
+/// eq. 3: π = argmax E[λ Q(s, π(s)) − (π(s) − a)²] with λ = α / (1/N Σ |Q(sᵢ, aᵢ)|), α = 2.5. Critic: TD3's
+/// clipped double-Q target with target-policy smoothing (Fujimoto et al. 2018, arXiv 1802.09477, eq. 15):
+/// y = r + γ(1 − d) minᵢ Q'ᵢ(s', clip(π'(s') + clip(ε, −c, c), −1, 1)), ε ~ N(0, σ²).
+/// Defaults: CORL `algorithms/offline/td3_bc.py` (FACTS.md §2e). State normalisation is done by the trainer
+/// (on by default, eps 1e-3, as CORL). Differences from the reference: the two critics are evaluated as one
+/// ensemble (same math, one pass).
+public struct TD3BC: Algorithm {
+  public struct Configuration: Codable, Sendable {
+    /// α: weight of the Q term, normalised by mean |Q|.
+    public var qWeight: Float = 2.5
+    /// γ, discount factor.
+    public var discount: Float = 0.99
+    /// τ, Polyak rate of the target networks.
+    public var targetUpdateRate: Float = 0.005
+    /// σ, standard deviation of the target-policy smoothing noise (in normalised action units).
+    public var policyNoise: Float = 0.2
+    /// c, clip of that noise.
+    public var noiseClip: Float = 0.5
+    /// The actor and targets are updated once every `actorDelay` critic updates.
+    public var actorDelay = 2
+    /// Hidden sizes of actor and critics.
+    public var hiddenSizes = [256, 256]
+    /// Adam learning rate of actor and critics.
+    public var learningRate: Float = 3e-4
+  }
+
+  public static let id = "td3bc"
+  public static let summary = "TD3+BC (Fujimoto & Gu 2021): TD3 with a behaviour-cloning actor term"
+  public static var defaultConfiguration: Configuration { Configuration() }
+
+  let config: Configuration
+  var actor, targetActor: MLP
+  var critics, targetCritics: CriticEnsemble
+  var actorOptimizer, criticOptimizer: Adam
+  var noise: RandomStream
+  var updates = 0
+
+  public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
+    config = configuration
+    var initRNG = rng.child(named: "init")
+    actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: task.actionDim,
+                outputActivation: .tanh, rng: &initRNG)
+    critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
+                             hiddenSizes: configuration.hiddenSizes, rng: &initRNG)
+    targetActor = actor
+    targetCritics = critics
+    actorOptimizer = Adam(learningRate: configuration.learningRate)
+    criticOptimizer = Adam(learningRate: configuration.learningRate)
+    noise = rng.child(named: "noise")
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    updates += 1
+    let smoothing = (Tensor.normal(batch.actions.shape, using: &noise) * config.policyNoise)
+      .clamped(min: -config.noiseClip, max: config.noiseClip)
+    let nextAction = (targetActor(batch.nextObservations) + smoothing).clamped(min: -1, max: 1)
+    let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0)
+    let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { critics in
+      // Σ over the two critics of the mean squared TD error, as TD3: mse(Q1, y) + mse(Q2, y).
+      (critics(batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
+    }
+    criticOptimizer.update(&critics, along: criticGrad)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss)]
+    guard updates % config.actorDelay == 0 else { return metrics }
+    let critics = self.critics
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let pi = actor(batch.observations)
+      let q = critics(batch.observations, pi).slice(rows: 0..<1).reshaped([-1])
+      let lambda = config.qWeight / q.abs().mean().detached().scalar
+      return -(q.mean() * lambda) + Tensor.meanSquaredError(pi, batch.actions)
+    }
+    actorOptimizer.update(&actor, along: actorGrad)
+    targetActor.moveTowards(actor, rate: config.targetUpdateRate)
+    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
+    metrics["actor_loss"] = Double(actorLoss)
+    return metrics
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { actor(observations) }
+
+  public func store(into c: inout Checkpoint) {
+    c.store(actor, as: "actor.")
+    c.store(targetActor, as: "target_actor.")
+    c.store(critics, as: "critic.")
+    c.store(targetCritics, as: "target_critic.")
+    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
+    c.store(noise, as: "noise_rng")
+    c.metadata["updates"] = String(updates)
+  }
+
+  public mutating func restore(from c: Checkpoint) throws {
+    try c.restore(&actor, from: "actor.")
+    try c.restore(&targetActor, from: "target_actor.")
+    try c.restore(&critics, from: "critic.")
+    try c.restore(&targetCritics, from: "target_critic.")
+    actorOptimizer.prepare(for: actor)
+    criticOptimizer.prepare(for: critics)
+    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
+    noise = try c.randomStream("noise_rng")
+    updates = try c.counter("updates")
+  }
+}

@@ -1,0 +1,131 @@
+/// Soft Actor-Critic with twin critics and automatic entropy tuning.
+///
+/// Haarnoja et al., "Soft Actor-Critic Algorithms and Applications", 2018, arXiv 1812.05905: critic target
+/// y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), a' ~ π(·|s') (eq. 3 with clipped double Q), actor loss
+/// E[α log π(a|s) − minᵢ Qᵢ(s, a)] (eq. 7, reparameterised), temperature loss −α·E[log π(a|s) + H̄] with target
+/// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2].
+/// Defaults: 256×256 MLPs, Adam 3e-4 for all, batch 256, τ = 0.005, γ = 0.99 (SAC paper Table 1, CORL/d3rlpy).
+public struct SAC: Algorithm {
+  public struct Configuration: Codable, Sendable {
+    /// γ, discount factor.
+    public var discount: Float = 0.99
+    /// τ, Polyak rate of the target critics.
+    public var targetUpdateRate: Float = 0.005
+    public var actorLearningRate: Float = 3e-4
+    public var criticLearningRate: Float = 3e-4
+    public var temperatureLearningRate: Float = 3e-4
+    /// Initial α (entropy temperature).
+    public var initialTemperature: Float = 1.0
+    /// Learn α towards the target entropy −dim(A); otherwise keep it fixed.
+    public var autoTemperature = true
+    /// Hidden sizes of actor and critics.
+    public var hiddenSizes = [256, 256]
+  }
+
+  public static let id = "sac"
+  public static let summary = "Soft Actor-Critic (Haarnoja et al. 2018), online; twin critics, learned temperature"
+  public static var defaultConfiguration: Configuration { Configuration() }
+
+  let config: Configuration
+  let targetEntropy: Float
+  var actor: MLP
+  var critics, targetCritics: CriticEnsemble
+  var logTemperature: Tensor
+  var actorOptimizer, criticOptimizer, temperatureOptimizer: Adam
+  var noise: RandomStream
+  var updates = 0
+
+  public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
+    config = configuration
+    targetEntropy = -Float(task.actionDim)
+    var initRNG = rng.child(named: "init")
+    actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
+    critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
+                             hiddenSizes: configuration.hiddenSizes, rng: &initRNG)
+    targetCritics = critics
+    logTemperature = Tensor([Float(Foundation_log(Double(configuration.initialTemperature)))])
+    actorOptimizer = Adam(learningRate: configuration.actorLearningRate)
+    criticOptimizer = Adam(learningRate: configuration.criticLearningRate)
+    temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
+    noise = rng.child(named: "noise")
+  }
+
+  /// The policy's tanh-Gaussian at `observations`.
+  static func policy(_ actor: MLP, _ observations: Tensor) -> TanhGaussian {
+    let out = actor(observations)
+    let d = out.shape[1] / 2
+    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    updates += 1
+    let alpha = logTemperature.exp().scalar
+    let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &noise)
+    let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
+    let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
+      (q(batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
+    }
+    criticOptimizer.update(&critics, along: criticGrad)
+    let critics = self.critics
+    var sampleNoise = noise
+    var logProbForAlpha = Tensor(0)
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let (a, logProb) = SAC.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
+      logProbForAlpha = logProb.detached()
+      return (logProb * alpha - critics(batch.observations, a).min(axis: 0)).mean()
+    }
+    noise = sampleNoise
+    actorOptimizer.update(&actor, along: actorGrad)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
+                            "entropy": Double(-logProbForAlpha.mean().scalar)]
+    if config.autoTemperature {
+      let entropyGap = (logProbForAlpha + targetEntropy).mean().scalar
+      let (alphaLoss, alphaGrad) = try valueWithGradient(at: logTemperature) { logAlpha in -(logAlpha * entropyGap).sum() }
+      temperatureOptimizer.update(&logTemperature, along: alphaGrad)
+      metrics["alpha_loss"] = Double(alphaLoss)
+    }
+    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
+    return metrics
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
+    let dist = SAC.policy(actor, observations)
+    return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
+  }
+
+  /// The actor network (for exporting behaviour policies).
+  public var policyNetwork: MLP { actor }
+
+  public func store(into c: inout Checkpoint) {
+    c.store(actor, as: "actor.")
+    c.store(critics, as: "critic.")
+    c.store(targetCritics, as: "target_critic.")
+    c.store(logTemperature, as: "log_alpha")
+    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
+    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
+    c.store(noise, as: "noise_rng")
+    c.metadata["updates"] = String(updates)
+  }
+
+  public mutating func restore(from c: Checkpoint) throws {
+    try c.restore(&actor, from: "actor.")
+    try c.restore(&critics, from: "critic.")
+    try c.restore(&targetCritics, from: "target_critic.")
+    try c.restore(&logTemperature, from: "log_alpha")
+    actorOptimizer.prepare(for: actor)
+    criticOptimizer.prepare(for: critics)
+    temperatureOptimizer.prepare(for: logTemperature)
+    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
+    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
+    noise = try c.randomStream("noise_rng")
+    updates = try c.counter("updates")
+  }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+@inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }

@@ -1,0 +1,176 @@
+import Foundation
+
+/// What a finished (or stopped) run reports.
+public struct RunSummary: Codable, Sendable {
+  public var algorithm: String
+  public var environment: String
+  public var seed: UInt64
+  public var steps: Int
+  public var finalReturn: Double?
+  public var finalNormalizedScore: Double?
+  public var bestNormalizedScore: Double?
+  public var evaluations: [[Double]]  // [step, mean return, normalized score or NaN]
+  public var seconds: Double
+  public var stoppedEarly: Bool
+}
+
+/// The offline training loop shared by every algorithm: minibatches from a fixed dataset, evaluation every K
+/// steps, metrics every M steps to `metrics.jsonl`/`metrics.csv`, a checkpoint every C steps and at the end,
+/// exact resume, a clean stop on Ctrl-C, and a learning-curve plot.
+///
+/// Run folder: `config.json` (algorithm, resolved configuration, options), `checkpoint.safetensors` (networks,
+/// optimizers, counters, random streams, normaliser), `metrics.jsonl`, `metrics.csv`, `learning_curve.svg`,
+/// `summary.json`.
+public struct OfflineTrainer<A: Algorithm> {
+  public let configuration: A.Configuration
+  public var options: TrainingOptions
+  public let folder: URL
+
+  public init(configuration: A.Configuration, options: TrainingOptions, folder: URL) {
+    self.configuration = configuration
+    self.options = options
+    self.folder = folder
+  }
+
+  struct SavedConfig<C: Codable>: Codable {
+    var algorithm: String
+    var configuration: C
+    var options: TrainingOptions
+  }
+
+  /// Writes `config.json` for this run.
+  func writeConfig() throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let data = try encoder.encode(SavedConfig(algorithm: A.id, configuration: configuration, options: options))
+    try AtomicFile.write(data, to: folder.appendingPathComponent("config.json"))
+  }
+
+  /// Reads a run folder's configuration (for `--resume`).
+  public static func load(from folder: URL) throws -> OfflineTrainer<A> {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let data = try Data(contentsOf: folder.appendingPathComponent("config.json"))
+    let saved = try decoder.decode(SavedConfig<A.Configuration>.self, from: data)
+    return OfflineTrainer(configuration: saved.configuration, options: saved.options, folder: folder)
+  }
+
+  /// Trains on `dataset` (raw, as loaded), resuming from the folder's checkpoint when `resume` is true.
+  /// - Parameter progress: receives (step, note) for progress display.
+  public func run(dataset raw: Dataset, resume: Bool = false, progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
+    let start = Date()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var env = try EnvironmentRegistry.make(options.environment)
+    guard env.observationSpace.size == raw.observationDim, env.actionSpace.size == raw.actionDim else {
+      throw DatasetError.invalid(file: raw.metadata["source_file"] ?? "dataset",
+        problem: "observation/action widths \(raw.observationDim)/\(raw.actionDim) do not match \(options.environment)'s \(env.observationSpace.size)/\(env.actionSpace.size)")
+    }
+    _ = try env.reset(seed: 0)
+    let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
+    var ds = raw
+    scaling.normalize(&ds.actions)
+    if options.normalizeRewards { RewardTransform.normalizeByReturnRange(&ds) }
+    let normalizer = options.normalizeObservations ? ObservationNormalizer(fitting: raw) : ObservationNormalizer(identity: raw.observationDim)
+    ds = normalizer.applied(to: ds)
+    let task = TaskSpec(id: options.environment, observationDim: ds.observationDim, actionDim: ds.actionDim)
+    let root = RandomStream(seed: options.seed)
+    var algorithm = A(configuration: configuration, task: task, rng: root.child(named: "algorithm"))
+    var batches = root.child(named: "batches")
+    var step = 0
+    var evaluations: [[Double]] = []
+    let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
+    if resume {
+      let c = try Checkpoint.read(from: checkpointURL)
+      try algorithm.restore(from: c)
+      batches = try c.randomStream("batch_rng")
+      step = try c.counter("step")
+      evaluations = try JSONDecoder().decode([[Double]].self, from: Data((c.metadata["evaluations"] ?? "[]").utf8))
+    } else {
+      try writeConfig()
+    }
+    let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
+    let sampler = UniformSampler(ds)
+    var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
+    var sums: Metrics = [:]
+    var counted = 0
+
+    func save() throws {
+      var c = Checkpoint()
+      algorithm.store(into: &c)
+      c.store(batches, as: "batch_rng")
+      c.metadata["step"] = String(step)
+      c.metadata["algorithm"] = A.id
+      c.metadata["environment"] = options.environment
+      c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(normalizer), as: UTF8.self)
+      c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
+      c.metadata["evaluations"] = String(decoding: try JSONEncoder().encode(evaluations), as: UTF8.self)
+      c.metadata["stitch_version"] = StitchVersion.string
+      try c.write(to: checkpointURL)
+    }
+
+    func evaluate() throws {
+      let agent = SharedValue(algorithm)
+      let result = try PolicyEvaluation.run(options.environment, episodes: options.evaluationEpisodes,
+                                            seed: options.seed &* 1_000_003 &+ 12_345) { obs in
+        var unused = RandomStream(seed: 0)
+        let a = agent.value.act(Tensor(shape: [1, obs.count], scalars: normalizer(obs)), exploring: false, rng: &unused)
+        return scaling.toEnvironment(a.scalars)
+      }
+      let score = result.normalizedScore
+      evaluations.append([Double(step), result.meanReturn, score ?? .nan])
+      var row: [String: Double] = ["eval_return": result.meanReturn, "eval_return_std": result.returnStd]
+      if let score { row["normalized_score"] = score }
+      try log.append(step: step, row)
+      try LearningCurve.write(evaluations, label: A.id, task: options.environment, to: folder.appendingPathComponent("learning_curve.svg"))
+    }
+
+    var stopped = false
+    while step < options.steps {
+      if StopSignal.isRequested { stopped = true; break }
+      sampler.sample(into: &batch, using: &batches)
+      let m = try algorithm.update(on: batch)
+      step += 1
+      for (k, v) in m { sums[k, default: 0] += v }
+      counted += 1
+      if step % options.logInterval == 0 || step == options.steps {
+        try log.append(step: step, sums.mapValues { $0 / Double(counted) })
+        sums = [:]
+        counted = 0
+      }
+      if step % options.evaluationInterval == 0 || step == options.steps { try evaluate() }
+      if step % options.checkpointInterval == 0 || step == options.steps { try save() }
+      progress?(step, evaluations.last.map { "return \(String(format: "%.1f", $0[1]))" + ($0[2].isNaN ? "" : String(format: ", score %.1f", $0[2])) } ?? "")
+    }
+    if stopped { try save() }
+    let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
+    let summary = RunSummary(algorithm: A.id, environment: options.environment, seed: options.seed, steps: step,
+                             finalReturn: evaluations.last?[1], finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(),
+                             evaluations: evaluations, seconds: Date().timeIntervalSince(start), stoppedEarly: stopped)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
+    return summary
+  }
+}
+
+/// Writes learning-curve plots from evaluation records.
+public enum LearningCurve {
+  /// One curve (one seed) from [step, return, score] rows; plots the normalized score when every row has one,
+  /// otherwise the return.
+  public static func write(_ evaluations: [[Double]], label: String, task: String, to url: URL) throws {
+    try write(seeds: [evaluations], label: label, task: task, to: url)
+  }
+
+  /// Mean and spread over seeds, aligned by step.
+  public static func write(seeds: [[[Double]]], label: String, task: String, to url: URL) throws {
+    let useScore = seeds.allSatisfy { $0.allSatisfy { !$0[2].isNaN } }
+    var byStep: [Double: [Double]] = [:]
+    for run in seeds { for row in run { byStep[row[0], default: []].append(useScore ? row[2] : row[1]) } }
+    var plot = LearningCurvePlot(title: "\(label) on \(task)", curves: [
+      LearningCurvePlot.Curve(label: label, points: byStep.keys.sorted().map { (step: $0, values: byStep[$0]!) }),
+    ])
+    plot.yLabel = useScore ? "normalized score" : "episode return"
+    try AtomicFile.write(plot.svg(), to: url)
+  }
+}

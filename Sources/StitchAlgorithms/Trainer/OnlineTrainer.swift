@@ -1,0 +1,114 @@
+import Foundation
+
+/// The online training loop (SAC): act in the environment, store transitions in a replay buffer, update once per
+/// environment step after `randomSteps` uniformly random steps, evaluate every K steps, checkpoint, and export the
+/// policy at given steps (how Stitch's behaviour policies are made).
+///
+/// Terminations stop bootstrapping; time-limit truncations do not (the transition is stored with terminal = 0),
+/// as Gymnasium's terminated/truncated split intends.
+public struct OnlineTrainer<A: Algorithm> {
+  public let configuration: A.Configuration
+  public var options: TrainingOptions
+  public let folder: URL
+  /// Called after each evaluation with (step, mean return); used to keep behaviour-policy snapshots.
+  public var onEvaluation: ((Int, Double, A) throws -> Void)?
+
+  public init(configuration: A.Configuration, options: TrainingOptions, folder: URL) {
+    self.configuration = configuration
+    self.options = options
+    self.folder = folder
+  }
+
+  /// The reset seed of episode `k` (its own split of the run's "env" stream).
+  static func seed(_ stream: RandomStream, _ k: Int) -> UInt64 {
+    var s = stream.split(UInt64(k))
+    return s.next()
+  }
+
+  public func run(progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
+    let start = Date()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var env = try EnvironmentRegistry.make(options.environment)
+    let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
+    let od = env.observationSpace.size, ad = env.actionSpace.size
+    let task = TaskSpec(id: options.environment, observationDim: od, actionDim: ad)
+    let root = RandomStream(seed: options.seed)
+    var algorithm = A(configuration: configuration, task: task, rng: root.child(named: "algorithm"))
+    var batches = root.child(named: "batches"), exploration = root.child(named: "exploration")
+    let resets = root.child(named: "env")
+    var buffer = ReplayBuffer(capacity: options.replayCapacity, observationDim: od, actionDim: ad)
+    var batch = Batch(size: options.batchSize, observationDim: od, actionDim: ad)
+    let log = try MetricsLog(folder: folder)
+    var episode = 0
+    var obs = try env.reset(seed: Self.seed(resets, episode)).observation
+    var episodeReturn = 0.0
+    var evaluations: [[Double]] = []
+    var sums: Metrics = [:]
+    var counted = 0
+    var step = 0
+    var stopped = false
+    while step < options.steps {
+      if StopSignal.isRequested { stopped = true; break }
+      let action: [Float]
+      if step < options.randomSteps {
+        action = (0..<ad).map { _ in exploration.nextFloat() * 2 - 1 }
+      } else {
+        action = algorithm.act(Tensor(shape: [1, od], scalars: obs.map(Float.init)), exploring: true, rng: &exploration).scalars
+      }
+      let s = try env.step(scaling.toEnvironment(action))
+      buffer.add(observation: obs.map(Float.init), action: action, reward: Float(s.reward),
+                 nextObservation: s.observation.map(Float.init), terminal: s.terminated, timeout: s.truncated)
+      episodeReturn += s.reward
+      obs = s.observation
+      step += 1
+      if s.terminated || s.truncated {
+        try log.append(step: step, ["train_episode_return": episodeReturn])
+        episode += 1
+        episodeReturn = 0
+        obs = try env.reset(seed: Self.seed(resets, episode)).observation
+      }
+      if step >= options.randomSteps {
+        buffer.sample(into: &batch, using: &batches)
+        for (k, v) in try algorithm.update(on: batch) { sums[k, default: 0] += v }
+        counted += 1
+      }
+      if step % options.logInterval == 0, counted > 0 {
+        try log.append(step: step, sums.mapValues { $0 / Double(counted) })
+        sums = [:]
+        counted = 0
+      }
+      if step % options.evaluationInterval == 0 || step == options.steps {
+        let agent = SharedValue(algorithm)
+        let result = try PolicyEvaluation.run(options.environment, episodes: options.evaluationEpisodes, seed: options.seed &+ 999_983) { o in
+          var unused = RandomStream(seed: 0)
+          return scaling.toEnvironment(agent.value.act(Tensor(shape: [1, o.count], scalars: o.map(Float.init)), exploring: false, rng: &unused).scalars)
+        }
+        evaluations.append([Double(step), result.meanReturn, result.normalizedScore ?? .nan])
+        var row: Metrics = ["eval_return": result.meanReturn]
+        if let score = result.normalizedScore { row["normalized_score"] = score }
+        try log.append(step: step, row)
+        try onEvaluation?(step, result.meanReturn, algorithm)
+        try LearningCurve.write(evaluations, label: A.id, task: options.environment, to: folder.appendingPathComponent("learning_curve.svg"))
+      }
+      if step % options.checkpointInterval == 0 || step == options.steps {
+        var c = Checkpoint()
+        algorithm.store(into: &c)
+        c.metadata["step"] = String(step)
+        c.metadata["algorithm"] = A.id
+        c.metadata["environment"] = options.environment
+        c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
+        c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(ObservationNormalizer(identity: od)), as: UTF8.self)
+        try c.write(to: folder.appendingPathComponent("checkpoint.safetensors"))
+      }
+      progress?(step, evaluations.last.map { String(format: "eval return %.1f", $0[1]) } ?? "")
+    }
+    let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
+    let summary = RunSummary(algorithm: A.id, environment: options.environment, seed: options.seed, steps: step,
+                             finalReturn: evaluations.last?[1], finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(),
+                             evaluations: evaluations, seconds: Date().timeIntervalSince(start), stoppedEarly: stopped)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
+    return summary
+  }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Stitch
+
+/// `stitch train`: train an algorithm offline from a dataset, or online (SAC) in an environment.
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train an agent: offline from a D4RL-layout dataset, or online (sac) in an environment.",
+    discussion: """
+      Algorithms: \(AlgorithmRegistry.all.map { "\($0.id) (\($0.summary))" }.joined(separator: "; ")).
+      Hyperparameters have the papers' defaults; change them with --config FILE (JSON or flat TOML) and
+      --set key=value (snake_case keys; `--list-config` prints them). Several seeds run in parallel; each writes
+      RUN/seed_K/ with config.json, metrics.jsonl, metrics.csv, checkpoint.safetensors, learning_curve.svg and
+      summary.json, and RUN/learning_curve.svg shows mean and spread over seeds.
+      Example:
+        stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --env Pendulum-v1 --steps 20000 --seeds 0,1 --out runs/td3bc
+        stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
+        stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
+      """)
+
+  @Option(help: "Algorithm id (bc, td3bc, iql, sac).") var algo: String?
+  @Option(help: "D4RL-layout HDF5 dataset (offline algorithms).") var dataset: String?
+  @Option(help: "Evaluation environment id, e.g. Pendulum-v1.") var env: String?
+  @Option(help: "Gradient steps (offline) or environment steps (online).") var steps: Int = 1_000_000
+  @Option(help: "Comma-separated seeds, trained in parallel up to the number of cores.") var seeds: String = "0"
+  @Option(help: "Run folder.") var out: String = "runs/run"
+  @Option(help: "Evaluate every N steps.") var evalEvery: Int = 5000
+  @Option(help: "Episodes per evaluation.") var evalEpisodes: Int = 10
+  @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 50_000
+  @Option(help: "Minibatch size.") var batchSize: Int = 256
+  @Option(help: "Configuration file (JSON or TOML) of hyperparameters.") var config: String?
+  @Option(name: .customLong("set"), help: "Override one hyperparameter: key=value (repeatable).") var overrides: [String] = []
+  @Flag(help: "Do not normalise observations.") var noNormalizeObservations = false
+  @Flag(help: "Scale rewards by 1000/(max−min episode return) as CORL's normalize_reward.") var normalizeRewards = false
+  @Flag(help: "Drop transitions with NaN/inf values instead of refusing the dataset.") var dropNonFinite = false
+  @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
+  @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
+
+  func run() throws {
+    BLAS.threads = 1
+    if let resume { return try resumeRun(resume) }
+    guard let name = algo, let type = AlgorithmRegistry.named(name) else {
+      throw ValidationError("--algo must be one of \(AlgorithmRegistry.all.map { $0.id }.joined(separator: ", "))")
+    }
+    if listConfig { return try withAlgorithm(type, Visitor(command: self, action: .printConfig)) }
+    try withAlgorithm(type, Visitor(command: self, action: .train))
+  }
+
+  /// Calls the generic implementations with the algorithm's concrete type.
+  struct Visitor: AlgorithmVisitor {
+    enum Action { case train, printConfig, resume(URL) }
+    let command: TrainCommand
+    let action: Action
+    func visit<A: Algorithm>(_ type: A.Type) throws {
+      switch action {
+      case .train: try command.train(type)
+      case .printConfig: try command.printConfig(type)
+      case .resume(let folder): try command.resumeTyped(type, folder: folder)
+      }
+    }
+  }
+
+  func printConfig<A: Algorithm>(_ type: A.Type) throws {
+    for (key, value) in try ConfigResolver.entries(of: A.defaultConfiguration) { print("\(key) = \(value)") }
+  }
+
+  func options(seed: UInt64, environment: String) -> TrainingOptions {
+    var o = TrainingOptions()
+    o.steps = steps
+    o.batchSize = batchSize
+    o.evaluationInterval = evalEvery
+    o.evaluationEpisodes = evalEpisodes
+    o.checkpointInterval = checkpointEvery
+    o.logInterval = max(1, min(1000, steps / 20))
+    o.seed = seed
+    o.normalizeObservations = !noNormalizeObservations
+    o.normalizeRewards = normalizeRewards
+    o.environment = environment
+    o.randomSteps = min(5000, steps / 5)
+    return o
+  }
+
+  func train<A: Algorithm>(_ type: A.Type) throws {
+    guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }
+    _ = try EnvironmentRegistry.make(env)
+    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+    let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
+      guard let v = UInt64(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds must be comma-separated integers, got '\(seeds)'") }
+      return v
+    }
+    let root = URL(fileURLWithPath: out)
+    let online = AlgorithmRegistry.isOnline(type)
+    var data: Dataset? = nil
+    if !online {
+      guard let dataset else { throw ValidationError("--dataset is required for offline algorithm \(A.id)") }
+      let (ds, report) = try D4RLFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
+      for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
+      data = ds
+    }
+    let loaded = data
+    StopSignal.install()
+    let summaries = SummaryBox(count: seedList.count)
+    let reporter = ProgressReporter(label: "\(A.id) \(env) seeds \(seeds)", total: steps * seedList.count)
+    let counts = SummaryBox(count: seedList.count)
+    DispatchQueue.concurrentPerform(iterations: seedList.count) { i in
+      BLAS.threads = 1
+      let folder = root.appendingPathComponent("seed_\(seedList[i])")
+      let opts = options(seed: seedList[i], environment: env)
+      let progress: (Int, String) -> Void = { step, note in
+        counts.setCount(i, step)
+        reporter.update(counts.totalCount(), note: note)
+      }
+      do {
+        let summary: RunSummary
+        if online {
+          var trainer = OnlineTrainer<A>(configuration: configuration, options: opts, folder: folder)
+          trainer.onEvaluation = { step, meanReturn, agent in
+            // Keep a policy snapshot at every evaluation: behaviour policies ("medium", "expert") are chosen
+            // from these by their measured return (`stitch policy export`).
+            guard let sac = agent as? SAC else { return }
+            let scaling = ActionScaling(low: try EnvironmentRegistry.make(env).actionSpace.low, high: try EnvironmentRegistry.make(env).actionSpace.high)
+            try BehaviourPolicy.save(actor: sac.policyNetwork, task: env, kind: "snapshot", scaling: scaling,
+                                     metadata: ["step": String(step), "eval_return": String(meanReturn), "seed": String(opts.seed)],
+                                     to: folder.appendingPathComponent("snapshots/step_\(step).safetensors"))
+          }
+          summary = try trainer.run(progress: progress)
+        } else {
+          summary = try OfflineTrainer<A>(configuration: configuration, options: opts, folder: folder).run(dataset: loaded!, progress: progress)
+        }
+        summaries.set(i, .success(summary))
+      } catch {
+        summaries.set(i, .failure(error))
+      }
+    }
+    reporter.finish()
+    try report(summaries.results(), root: root, label: A.id, env: env)
+  }
+
+  func report(_ results: [Result<RunSummary, any Error>], root: URL, label: String, env: String) throws {
+    var runs: [RunSummary] = []
+    for r in results {
+      switch r {
+      case .success(let s): runs.append(s)
+      case .failure(let e): throw e
+      }
+    }
+    try LearningCurve.write(seeds: runs.map(\.evaluations), label: label, task: env, to: root.appendingPathComponent("learning_curve.svg"))
+    for s in runs {
+      let score = s.finalNormalizedScore.map { String(format: "%.1f", $0) } ?? "n/a"
+      print("seed \(s.seed): \(s.steps) steps in \(String(format: "%.0f", s.seconds)) s, final return \(s.finalReturn.map { String(format: "%.1f", $0) } ?? "n/a"), normalized score \(score)\(s.stoppedEarly ? " (stopped early; resume with --resume)" : "")")
+    }
+    let scores = runs.compactMap(\.finalNormalizedScore)
+    if !scores.isEmpty {
+      let m = scores.reduce(0, +) / Double(scores.count)
+      let sd = (scores.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(scores.count)).squareRoot()
+      print(String(format: "\(label) on \(env): normalized score %.1f ± %.1f over %d seed(s); plot: %@", m, sd, scores.count, root.appendingPathComponent("learning_curve.svg").path))
+    }
+  }
+
+  func resumeRun(_ folderPath: String) throws {
+    let folder = URL(fileURLWithPath: folderPath)
+    guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
+          let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
+          let type = AlgorithmRegistry.named(id) else {
+      throw ValidationError("\(folderPath) is not a Stitch run folder (no readable config.json with an algorithm)")
+    }
+    try withAlgorithm(type, Visitor(command: self, action: .resume(folder)))
+  }
+
+  func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
+    guard !AlgorithmRegistry.isOnline(type) else { throw ValidationError("resuming online runs is not supported yet") }
+    guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
+    let trainer = try OfflineTrainer<A>.load(from: folder)
+    let (ds, _) = try D4RLFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
+    StopSignal.install()
+    let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
+    let s = try trainer.run(dataset: ds, resume: true) { step, note in reporter.update(step, note: note) }
+    reporter.finish()
+    try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
+  }
+}
+
+/// Results written by concurrent seed workers, one slot each.
+final class SummaryBox: @unchecked Sendable {
+  private var slots: [Result<RunSummary, any Error>?]
+  private var counts: [Int]
+  private let lock = NSLock()
+  init(count: Int) {
+    slots = Array(repeating: nil, count: count)
+    counts = Array(repeating: 0, count: count)
+  }
+  func set(_ i: Int, _ r: Result<RunSummary, any Error>) { lock.lock(); slots[i] = r; lock.unlock() }
+  func setCount(_ i: Int, _ c: Int) { lock.lock(); counts[i] = c; lock.unlock() }
+  func totalCount() -> Int { lock.lock(); defer { lock.unlock() }; return counts.reduce(0, +) }
+  func results() -> [Result<RunSummary, any Error>] { slots.map { $0! } }
+}

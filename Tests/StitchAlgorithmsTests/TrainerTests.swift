@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import StitchAlgorithms
+
+@Suite(.serialized) struct TrainerTests {
+  func folder(_ label: String) -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("stitch-\(label)-\(UUID().uuidString)")
+  }
+
+  /// A small Pendulum dataset from a uniformly random policy.
+  static let dataset: Dataset = try! DatasetMaker.make("pendulum-random", size: 1000, seed: 4)
+
+  func options(steps: Int) -> TrainingOptions {
+    var o = TrainingOptions()
+    o.steps = steps
+    o.batchSize = 32
+    o.evaluationInterval = 20
+    o.evaluationEpisodes = 2
+    o.logInterval = 10
+    o.checkpointInterval = 1000
+    o.seed = 11
+    o.environment = "Pendulum-v1"
+    return o
+  }
+
+  @Test func resumedRunIsBitIdenticalToAnUninterruptedOne() throws {
+    var config = TD3BC.defaultConfiguration
+    config.hiddenSizes = [16, 16]
+    let whole = folder("whole"), split = folder("split")
+    defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: split) }
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: options(steps: 40), folder: whole).run(dataset: Self.dataset)
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: options(steps: 20), folder: split).run(dataset: Self.dataset)
+    var resumed = try OfflineTrainer<TD3BC>.load(from: split)
+    resumed.options.steps = 40
+    _ = try resumed.run(dataset: Self.dataset, resume: true)
+    let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
+    let b = try Checkpoint.read(from: split.appendingPathComponent("checkpoint.safetensors"))
+    #expect(a.metadata["step"] == "40" && b.metadata["step"] == "40")
+    #expect(a.tensors.count == b.tensors.count && !a.tensors.isEmpty)
+    for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs after resume") }
+    // The resumed log equals the uninterrupted one.
+    let la = try String(contentsOf: whole.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    let lb = try String(contentsOf: split.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+    #expect(la == lb)
+  }
+
+  @Test func runFolderHasEveryArtifact() throws {
+    let dir = folder("artifacts")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var config = BC.defaultConfiguration
+    config.hiddenSizes = [8]
+    let s = try OfflineTrainer<BC>(configuration: config, options: options(steps: 40), folder: dir).run(dataset: Self.dataset)
+    #expect(s.evaluations.count == 2 && s.finalNormalizedScore != nil)
+    let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+    #expect(files.isSuperset(of: ["config.json", "checkpoint.safetensors", "metrics.jsonl", "metrics.csv", "learning_curve.svg", "summary.json"]))
+    let config2 = try String(contentsOf: dir.appendingPathComponent("config.json"), encoding: .utf8)
+    #expect(config2.contains("\"hidden_sizes\""))
+  }
+
+  @Test func ctrlCStopsCleanlyWithACheckpoint() throws {
+    let dir = folder("stop")
+    defer { try? FileManager.default.removeItem(at: dir); StopSignal.reset() }
+    var config = BC.defaultConfiguration
+    config.hiddenSizes = [8]
+    StopSignal.request()
+    let s = try OfflineTrainer<BC>(configuration: config, options: options(steps: 40), folder: dir).run(dataset: Self.dataset)
+    StopSignal.reset()
+    #expect(s.stoppedEarly && s.steps == 0)
+    #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint.safetensors").path))
+  }
+
+  @Test func datasetMakingIsDeterministicAndCutsEpisodesLikeD4RL() throws {
+    let a = try DatasetMaker.make("pendulum-random", size: 450, seed: 9)
+    let b = try DatasetMaker.make("pendulum-random", size: 450, seed: 9)
+    #expect(a.observations == b.observations && a.actions == b.actions && a.rewards == b.rewards)
+    // Pendulum never terminates: 200-step time limit → timeouts at rows 199 and 399, and the cut at the end.
+    #expect(a.terminals.allSatisfy { !$0 })
+    #expect(a.timeouts.indices.filter { a.timeouts[$0] } == [199, 399, 449])
+    #expect(a.invariantViolations().isEmpty)
+    let dir = folder("make")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try D4RLFile.write(a, to: dir.appendingPathComponent("a.hdf5").path)
+    try D4RLFile.write(b, to: dir.appendingPathComponent("b.hdf5").path)
+    let (back, _) = try D4RLFile.read(dir.appendingPathComponent("a.hdf5").path)
+    #expect(back.rewards == a.rewards && back.metadata["policy"] == "uniform random")
+    #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("pendulum-great", size: 10, seed: 0) }
+    #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("hopper-medium", size: 10, seed: 0) }
+  }
+}
