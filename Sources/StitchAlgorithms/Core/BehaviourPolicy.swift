@@ -52,7 +52,7 @@ public struct BehaviourPolicy: Sendable {
 
   /// The policies shipped with Stitch ("pendulum-medium", "pendulum-expert", ...).
   public static var bundledNames: [String] {
-    guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Resources/policies"),
+    guard let folder = Bundle.module.url(forResource: "policies", withExtension: nil, subdirectory: "Resources"),
           let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
     return files.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
   }

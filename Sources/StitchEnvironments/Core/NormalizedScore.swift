@@ -25,10 +25,13 @@ public enum NormalizedScore {
     "maze2d-large": ReferenceScores(random: 6.7, expert: 273.99, source: .d4rl),
   ]
 
-  /// Stitch's references for tasks D4RL does not cover. Pendulum-v1: random = mean return of a uniform random
-  /// policy, expert = mean return of Stitch's bundled SAC expert (see docs/datasets.md for how each was measured).
+  /// Stitch's references for tasks D4RL does not cover, measured as D4RL measured its own (Fu et al. 2020, §5):
+  /// random = mean return of a uniformly random policy, expert = mean return of the expert policy, each over 100
+  /// episodes with reset seeds 0–99 (docs/datasets.md gives the commands):
+  /// Pendulum-v1: `stitch eval --random --env Pendulum-v1 --episodes 100` → −1241.40;
+  /// `stitch eval --policy pendulum-expert --episodes 100` → −153.57 (deterministic actions).
   public static let stitch: [String: ReferenceScores] = [
-    "pendulum": ReferenceScores(random: -1234.0, expert: -150.0, source: .stitch),
+    "pendulum": ReferenceScores(random: -1241.40, expert: -153.57, source: .stitch),
   ]
 
   /// The family key of a task id: "hopper-medium-v2", "Hopper-v4", "hopper" → "hopper";

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import Stitch
+
+/// `stitch dataset`: make, inspect and check datasets.
+struct DatasetCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dataset",
+    abstract: "Make datasets with D4RL's protocol and inspect D4RL-layout files.",
+    discussion: """
+      Example:
+        stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
+        stitch dataset info data/pendulum-medium.hdf5 --json
+      """,
+    subcommands: [DatasetMake.self, DatasetInfo.self])
+}
+
+struct DatasetMake: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "make",
+    abstract: "Roll out a bundled behaviour policy (or a random one) into a D4RL-layout HDF5 file.",
+    discussion: """
+      TASK-KIND with KIND in random, medium, expert, medium-expert (medium-replay is not available yet).
+      Tasks: pendulum (MuJoCo tasks need the MuJoCo environments, not available yet). Bundled policies: \
+      \(BehaviourPolicy.bundledNames.joined(separator: ", ")).
+      Terminals mark terminations, timeouts the time limit (as D4RL). Same seed, same bytes.
+      Example:
+        stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
+      """)
+
+  @Argument(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
+  @Option(help: "Transitions (D4RL default 1,000,000; medium-expert makes twice this).") var size: Int = 1_000_000
+  @Option(help: "Seed of the rollouts.") var seed: UInt64 = 0
+  @Option(name: .shortAndLong, help: "Output .hdf5 file.") var output: String
+
+  func run() throws {
+    BLAS.threads = 1
+    guard size > 0 else { throw ValidationError("--size must be positive") }
+    let reporter = ProgressReporter(label: "dataset \(name)", total: name.hasSuffix("medium-expert") ? 2 * size : size, unit: "transitions")
+    var done = 0
+    let ds = try DatasetMaker.make(name, size: size, seed: seed) { _ in done += 1000; reporter.update(done) }
+    reporter.finish()
+    let folder = URL(fileURLWithPath: output).deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try D4RLFile.write(ds, to: output)
+    let stats = DatasetStatistics(ds)
+    let score = NormalizedScore.score(task: ds.metadata["environment"] ?? name, return: stats.returnMean)
+    print(String(format: "wrote %@: %d transitions, %d episodes, episode return %.1f ± %.1f", output, stats.transitions, stats.episodes, stats.returnMean, stats.returnStd)
+      + (score.map { String(format: ", normalized score %.1f", $0) } ?? ""))
+  }
+}
+
+struct DatasetInfo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "info",
+    abstract: "Statistics of a D4RL-layout file: sizes, episode returns, flags, column moments, normalized score.",
+    discussion: """
+      With --json prints one object with the keys transitions, episodes, observation_dim, action_dim, return_mean,
+      return_std, return_min, return_max, terminals, timeouts, tq, saco, and normalized_score when the environment is
+      known (from --env or the file's metadata). tq is the normalized average episode return in [0, 1] (Schweighofer
+      et al. 2022, "A Dataset Perspective on Offline RL", TQ) when reference returns are known; saco (unique
+      state-action pairs relative to a reference dataset) needs a reference dataset and is null until that lands.
+      Example:
+        stitch dataset info data/pendulum-medium.hdf5 --json
+      """)
+
+  @Argument(help: "A D4RL-layout .hdf5 file.") var file: String
+  @Option(help: "Environment id, for the normalized score and width checks.") var env: String?
+  @Flag(help: "Drop transitions with NaN/inf values instead of refusing the file.") var dropNonFinite = false
+  @Flag(help: "Print one JSON object.") var json = false
+
+  func run() throws {
+    var options = LoadOptions(dropNonFinite: dropNonFinite)
+    if let env {
+      let e = try EnvironmentRegistry.make(env)
+      options.expectedObservationDim = e.observationSpace.size
+      options.expectedActionDim = e.actionSpace.size
+    }
+    let (ds, report) = try D4RLFile.read(file, options: options)
+    let s = DatasetStatistics(ds)
+    let task = env ?? ds.metadata["environment"]
+    let score = task.flatMap { NormalizedScore.score(task: $0, return: s.returnMean) }
+    let tq = score.map { $0 / 100 }
+    if json {
+      var pairs: [(String, JSONText)] = [
+        ("file", .string(file)), ("transitions", .integer(s.transitions)), ("episodes", .integer(s.episodes)),
+        ("observation_dim", .integer(s.observationDim)), ("action_dim", .integer(s.actionDim)),
+        ("return_mean", .number(s.returnMean)), ("return_std", .number(s.returnStd)), ("return_min", .number(s.returnMin)),
+        ("return_max", .number(s.returnMax)), ("terminals", .integer(s.terminals)), ("timeouts", .integer(s.timeouts)),
+        ("tq", tq.map(JSONText.number) ?? .null), ("saco", .null),
+      ]
+      if let score { pairs.append(("normalized_score", .number(score))) }
+      pairs.append(("notes", .array(report.notes.map { .string($0) })))
+      print(JSONText.object(pairs))
+      return
+    }
+    print("file:           \(file)")
+    for note in report.notes { print("note:           \(note)") }
+    print("transitions:    \(s.transitions) (\(s.episodes) episodes; \(s.terminals) terminals, \(s.timeouts) timeouts)")
+    print("widths:         observation \(s.observationDim), action \(s.actionDim)")
+    print(String(format: "episode return: mean %.2f, std %.2f, min %.2f, max %.2f", s.returnMean, s.returnStd, s.returnMin, s.returnMax))
+    if let score { print(String(format: "normalized:     %.1f (%@)", score, task ?? "")) }
+    print(String(format: "reward:         mean %.4f, std %.4f", s.rewardMean, s.rewardStd))
+    print("obs mean:       " + s.observationMean.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print("obs std:        " + s.observationStd.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print("action mean:    " + s.actionMean.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    print("action std:     " + s.actionStd.map { String(format: "%.3f", $0) }.joined(separator: " "))
+    for (k, v) in ds.metadata.sorted(by: { $0.key < $1.key }) where k != "source_file" { print("metadata:       \(k) = \(v)") }
+  }
+}
+
+/// `stitch policy`: manage behaviour policies.
+struct PolicyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "policy",
+    abstract: "List bundled behaviour policies and export SAC snapshots as behaviour policies.",
+    discussion: """
+      Example:
+        stitch policy list
+        stitch policy export runs/sac/seed_0/snapshots/step_20000.safetensors --name pendulum-expert -o pendulum-expert.safetensors
+      """,
+    subcommands: [PolicyList.self, PolicyExport.self])
+}
+
+struct PolicyList: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "list", abstract: "List the bundled behaviour policies.",
+                                                  discussion: "Example:\n  stitch policy list")
+  func run() throws {
+    for name in BehaviourPolicy.bundledNames {
+      let p = try BehaviourPolicy.bundled(name)
+      print("\(name): \(p.task), SAC step \(p.metadata["step"] ?? "?"), measured return \(p.metadata["eval_return"] ?? "?")")
+    }
+  }
+}
+
+struct PolicyExport: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "export", abstract: "Copy a SAC snapshot into a behaviour-policy file named TASK-KIND.",
+    discussion: "Example:\n  stitch policy export runs/sac/seed_0/snapshots/step_6000.safetensors --name pendulum-medium -o pendulum-medium.safetensors")
+  @Argument(help: "A snapshot written by `stitch train --algo sac`.") var snapshot: String
+  @Option(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
+  @Option(name: .shortAndLong, help: "Output file.") var output: String
+  func run() throws {
+    let p = try BehaviourPolicy.load(URL(fileURLWithPath: snapshot))
+    let (_, kind) = try DatasetMaker.parse(name)
+    var meta = p.metadata
+    meta["source"] = snapshot
+    try BehaviourPolicy.save(actor: p.actor, task: p.task, kind: kind, scaling: p.scaling, metadata: meta, to: URL(fileURLWithPath: output))
+    print("wrote \(output) (\(p.task) \(kind), from step \(meta["step"] ?? "?"))")
+  }
+}
