@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
       """,
     subcommands: BenchCommand.subcommands)
 
-  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self] }
+  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self, BenchCore.self] }
 }
 
 /// Options every benchmark takes.
