@@ -80,3 +80,25 @@ import Testing
     for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs") }
   }
 }
+
+extension OfflineAlgorithmTests {
+  /// CQL's penalty pushes Q down on actions the data never takes: after the same training, Q(s, −0.9) (far
+  /// outside the behaviour distribution N(0.2, 0.3²)) relative to Q(s, 0.2) is lower with α = 10 than with α = 0.
+  @Test func cqlPenaltyLowersQOutsideTheData() throws {
+    func gap(weight: Float) throws -> Float {
+      var c = CQL.defaultConfiguration
+      c.conservativeWeight = weight
+      c.actorHiddenSizes = [32]
+      c.criticHiddenSizes = [32, 32]
+      c.criticLearningRate = 1e-3
+      c.sampledActions = 4
+      var agent = CQL(configuration: c, task: Self.task, rng: RandomStream(seed: 2))
+      _ = try train(&agent, steps: 600)
+      let s = Tensor(shape: [2, 1], scalars: [1, 1])
+      let q = agent.critics(s, Tensor(shape: [2, 1], scalars: [-0.9, 0.2])).min(axis: 0).scalars
+      return q[0] - q[1]
+    }
+    let conservative = try gap(weight: 10), plain = try gap(weight: 0)
+    #expect(conservative < plain - 0.1, "Q(-0.9) - Q(0.2): CQL \(conservative), no penalty \(plain)")
+  }
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Conservative Q-Learning on SAC (CQL(H) with importance-sampled log-sum-exp).
+///
+/// Kumar et al., "Conservative Q-Learning for Offline Reinforcement Learning", NeurIPS 2020, arXiv 2006.04779:
+/// critic loss = TD error + α·E_s[log Σ_a exp Q(s, a) − E_{a~D} Q(s, a)] (eq. 4, CQL(H)), the log-sum-exp
+/// estimated by importance sampling over N uniform actions (density 0.5^|A|), N policy actions at s and N policy
+/// actions at s' (all evaluated at s), each corrected by its log-density (appendix F; CORL `cql.py`
+/// `_q_loss`). Optional Lagrange form (eq. 30) adapts α to keep the gap at `targetActionGap`.
+/// Actor and temperature as SAC. Defaults: CORL `algorithms/offline/cql.py` (FACTS.md §2e): α = 10, N = 10,
+/// policy lr 3e-5, Q lr 3e-4, 3 hidden layers in Q, automatic entropy, no entropy in the backup, reward
+/// scale 1 / bias 0 (locomotion YAMLs). Differences from the reference: PyTorch-default instead of orthogonal
+/// initialisation; no max-target backup or BC warm-up steps (both off by default in CORL).
+public struct CQL: Algorithm {
+  public struct Configuration: Codable, Sendable {
+    /// α of CQL (conservative weight); with `lagrange` the initial value is learned instead.
+    public var conservativeWeight: Float = 10
+    /// N, actions sampled per state for each of the three proposal sets.
+    public var sampledActions = 10
+    /// Temperature of the log-sum-exp.
+    public var temperature: Float = 1
+    /// Importance-sampled log-sum-exp (CQL(H) with density corrections); false uses plain log-sum-exp.
+    public var importanceSampling = true
+    /// Learn α by dual gradient descent so the gap stays at `targetActionGap` (CQL-Lagrange).
+    public var lagrange = false
+    /// τ_gap of CQL-Lagrange.
+    public var targetActionGap: Float = -1
+    public var discount: Float = 0.99
+    public var targetUpdateRate: Float = 0.005
+    public var policyLearningRate: Float = 3e-5
+    public var criticLearningRate: Float = 3e-4
+    public var temperatureLearningRate: Float = 3e-4
+    public var actorHiddenSizes = [256, 256]
+    public var criticHiddenSizes = [256, 256, 256]
+  }
+
+  public static let id = "cql"
+  public static let summary = "Conservative Q-Learning (Kumar et al. 2020) on SAC, importance-sampled, fixed or Lagrange α"
+  public static var defaultConfiguration: Configuration { Configuration() }
+
+  let config: Configuration
+  let actionDim: Int
+  var actor: MLP
+  var critics, targetCritics: CriticEnsemble
+  var logTemperature: Tensor
+  var logConservative: Tensor
+  var actorOptimizer, criticOptimizer, temperatureOptimizer, conservativeOptimizer: Adam
+  var noise: RandomStream
+  var updates = 0
+
+  public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
+    config = configuration
+    actionDim = task.actionDim
+    var initRNG = rng.child(named: "init")
+    actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.actorHiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
+    critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
+                             hiddenSizes: configuration.criticHiddenSizes, rng: &initRNG)
+    targetCritics = critics
+    logTemperature = Tensor([0])
+    logConservative = Tensor([Float(log(Double(configuration.conservativeWeight)))])
+    actorOptimizer = Adam(learningRate: configuration.policyLearningRate)
+    criticOptimizer = Adam(learningRate: configuration.criticLearningRate)
+    temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
+    conservativeOptimizer = Adam(learningRate: configuration.criticLearningRate)
+    noise = rng.child(named: "noise")
+  }
+
+  static func policy(_ actor: MLP, _ observations: Tensor) -> TanhGaussian {
+    let out = actor(observations)
+    let d = out.shape[1] / 2
+    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
+  }
+
+  /// Each row of `x` repeated `n` times: [B, d] → [B·n, d].
+  static func repeatRows(_ x: Tensor, _ n: Int) -> Tensor {
+    x.gathering(rows: (0..<(x.shape[0] * n)).map { $0 / n })
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    updates += 1
+    let b = batch.size, n = config.sampledActions
+    // Actor and temperature (SAC).
+    let alpha = logTemperature.exp().scalar
+    let critics = self.critics
+    var sampleNoise = noise
+    var logPi = Tensor(0)
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let (a, lp) = CQL.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
+      logPi = lp.detached()
+      return (lp * alpha - critics(batch.observations, a).min(axis: 0)).mean()
+    }
+    let gap = (logPi + -Float(actionDim)).mean().scalar
+    let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { la in -(la * gap).sum() }
+    // Critic: TD error plus the conservative penalty.
+    let (nextA, _) = CQL.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &sampleNoise)
+    let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * targetCritics(batch.nextObservations, nextA).min(axis: 0)
+    let obsRep = CQL.repeatRows(batch.observations, n), nextRep = CQL.repeatRows(batch.nextObservations, n)
+    let randomActions = Tensor.uniform([b * n, actionDim], in: -1...1, using: &sampleNoise)
+    let (currentA, currentLogPi) = CQL.policy(actor, obsRep).sampleWithLogProbability(using: &sampleNoise)
+    let (nextPolicyA, nextLogPi) = CQL.policy(actor, nextRep).sampleWithLogProbability(using: &sampleNoise)
+    noise = sampleNoise
+    let randomDensity = Float(Double(actionDim) * log(0.5))
+    let weight = config.lagrange ? logConservative.exp().clamped(min: 0, max: 1e6).scalar : config.conservativeWeight
+    let (temp, importance) = (config.temperature, config.importanceSampling)
+    var penaltyValue: Float = 0
+    var gapValue = Tensor(0)
+    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
+      let qData = q(batch.observations, batch.actions)                                 // [2, B]
+      let td = (qData - target).square().mean(axis: 1).sum()
+      var qRand = q(obsRep, randomActions).reshaped([2, b, n])
+      var qCurrent = q(obsRep, currentA.detached()).reshaped([2, b, n])
+      var qNext = q(obsRep, nextPolicyA.detached()).reshaped([2, b, n])
+      if importance {
+        qRand = qRand - randomDensity
+        qCurrent = qCurrent - currentLogPi.detached().reshaped([1, b, n])
+        qNext = qNext - nextLogPi.detached().reshaped([1, b, n])
+      } else {
+        qRand = Tensor.concat([qRand, qData.reshaped([2, b, 1])])
+      }
+      let all = Tensor.concat([qRand, qNext, qCurrent])                                 // [2, B, 3N(+1)]
+      let lse = (all / temp).logSumExp(axis: 2) * temp                                  // [2, B]
+      let diff = (lse - qData).mean(axis: 1)                                            // [2]
+      gapValue = diff.detached()
+      let penalty = config.lagrange ? (diff - config.targetActionGap).sum() * weight : diff.sum() * weight
+      penaltyValue = penalty.scalar
+      return td + penalty
+    }
+    actorOptimizer.update(&actor, along: actorGrad)
+    temperatureOptimizer.update(&logTemperature, along: alphaGrad)
+    criticOptimizer.update(&self.critics, along: criticGrad)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
+                            "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
+    if config.lagrange {
+      // Dual ascent on α': minimise −α'·(gap − τ) (CORL's alpha_prime_loss).
+      let g = (gapValue - config.targetActionGap).mean().scalar
+      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp() * g).sum() }
+      conservativeOptimizer.update(&logConservative, along: primeGrad)
+      metrics["cql_alpha"] = Double(weight)
+    }
+    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
+    return metrics
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
+    let dist = CQL.policy(actor, observations)
+    return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
+  }
+
+  public func store(into c: inout Checkpoint) {
+    c.store(actor, as: "actor.")
+    c.store(critics, as: "critic.")
+    c.store(targetCritics, as: "target_critic.")
+    c.store(logTemperature, as: "log_alpha")
+    c.store(logConservative, as: "log_cql_alpha")
+    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
+    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
+    c.store(optimizer: conservativeOptimizer, as: "cql_alpha_optimizer.")
+    c.store(noise, as: "noise_rng")
+    c.metadata["updates"] = String(updates)
+  }
+
+  public mutating func restore(from c: Checkpoint) throws {
+    try c.restore(&actor, from: "actor.")
+    try c.restore(&critics, from: "critic.")
+    try c.restore(&targetCritics, from: "target_critic.")
+    try c.restore(&logTemperature, from: "log_alpha")
+    try c.restore(&logConservative, from: "log_cql_alpha")
+    actorOptimizer.prepare(for: actor)
+    criticOptimizer.prepare(for: critics)
+    temperatureOptimizer.prepare(for: logTemperature)
+    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
+    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
+    if c.metadata["cql_alpha_optimizer.step"] != "0" {
+      conservativeOptimizer.prepare(for: logConservative)
+      try? c.restore(optimizer: &conservativeOptimizer, from: "cql_alpha_optimizer.")
+    }
+    noise = try c.randomStream("noise_rng")
+    updates = try c.counter("updates")
+  }
+}
