@@ -102,3 +102,39 @@ extension OfflineAlgorithmTests {
     #expect(conservative < plain - 0.1, "Q(-0.9) - Q(0.2): CQL \(conservative), no penalty \(plain)")
   }
 }
+
+extension OfflineAlgorithmTests {
+  /// ReBRAC with its default small penalties moves towards the high-reward action like TD3+BC; a large actor
+  /// penalty β₁ holds it near the behaviour mean 0.2 (the penalty is Σ(π − a)², weighted against λQ with
+  /// λ = 1/mean|Q|).
+  @Test func rebracTradesQAgainstItsActorPenalty() throws {
+    func action(actorPenalty: Float) throws -> Float {
+      var c = ReBRAC.defaultConfiguration
+      c.hiddenSizes = [32, 32]
+      c.actorPenalty = actorPenalty
+      var agent = ReBRAC(configuration: c, task: Self.task, rng: RandomStream(seed: 1))
+      return try train(&agent, steps: 1500)
+    }
+    let free = try action(actorPenalty: 0.01)
+    let held = try action(actorPenalty: 1000)
+    #expect(free > 0.45 && free < 0.8, "ReBRAC action \(free) with β₁ = 0.01")
+    #expect(Swift.abs(held - 0.2) < 0.1, "ReBRAC action \(held) with β₁ = 1000 should stay near the behaviour mean")
+  }
+
+  /// `Batch.nextActions` holds the dataset's action one row later within an episode, never across a boundary.
+  @Test func samplerFillsNextActionsWithinEpisodes() {
+    var ds = Dataset(observationDim: 1, actionDim: 1)
+    for i in 0..<6 {
+      ds.append(observation: [Float(i)], action: [Float(i) * 10], reward: 0, nextObservation: [Float(i + 1)],
+                terminal: i == 2, timeout: i == 5)
+    }
+    var batch = Batch(size: 64, observationDim: 1, actionDim: 1)
+    var rng = RandomStream(seed: 9)
+    UniformSampler(ds).sample(into: &batch, using: &rng)
+    for row in 0..<64 {
+      let i = Int(batch.observations.scalars[row])
+      let expected: Float = (i == 2 || i == 5) ? Float(i) * 10 : Float(i + 1) * 10
+      #expect(batch.nextActions.scalars[row] == expected, "row from transition \(i)")
+    }
+  }
+}

@@ -18,6 +18,17 @@ public struct TaskSpec: Codable, Sendable, Equatable {
   }
 }
 
+/// Loop settings an algorithm's reference implementation uses by default (ReBRAC: batch 1024, raw states); the
+/// CLI applies them unless the user sets them.
+public struct TrainingDefaults: Sendable, Equatable {
+  public var batchSize: Int
+  public var normalizeObservations: Bool
+  public init(batchSize: Int = 256, normalizeObservations: Bool = true) {
+    self.batchSize = batchSize
+    self.normalizeObservations = normalizeObservations
+  }
+}
+
 /// Scalar metrics of one update, by stable snake_case key (CORL's `log_dict`).
 public typealias Metrics = [String: Double]
 
@@ -43,6 +54,12 @@ public protocol Algorithm {
   func store(into checkpoint: inout Checkpoint)
   /// Restores what `store(into:)` saved.
   mutating func restore(from checkpoint: Checkpoint) throws
+  /// Batch size and state normalisation of the reference implementation (default: 256, normalised).
+  static var trainingDefaults: TrainingDefaults { get }
+}
+
+extension Algorithm {
+  public static var trainingDefaults: TrainingDefaults { TrainingDefaults() }
 }
 
 extension Checkpoint {

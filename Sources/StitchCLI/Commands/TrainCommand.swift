@@ -20,7 +20,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
       """)
 
-  @Option(help: "Algorithm id (bc, td3bc, iql, sac).") var algo: String?
+  @Option(help: "Algorithm id (bc, td3bc, iql, cql, rebrac, sac).") var algo: String?
   @Option(help: "D4RL-layout HDF5 dataset (offline algorithms).") var dataset: String?
   @Option(help: "Evaluation environment id, e.g. Pendulum-v1.") var env: String?
   @Option(help: "Gradient steps (offline) or environment steps (online).") var steps: Int = 1_000_000
@@ -29,10 +29,11 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Evaluate every N steps.") var evalEvery: Int = 5000
   @Option(help: "Episodes per evaluation.") var evalEpisodes: Int = 10
   @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 50_000
-  @Option(help: "Minibatch size.") var batchSize: Int = 256
+  @Option(help: "Minibatch size (default: the algorithm's reference value, 256; rebrac 1024).") var batchSize: Int?
   @Option(help: "Configuration file (JSON or TOML) of hyperparameters.") var config: String?
   @Option(name: .customLong("set"), help: "Override one hyperparameter: key=value (repeatable).") var overrides: [String] = []
-  @Flag(help: "Do not normalise observations.") var noNormalizeObservations = false
+  @Flag(inversion: .prefixedNo, help: "Normalise observations by the dataset's mean and std (default: the algorithm's reference choice; on except rebrac).")
+  var normalizeObservations: Bool?
   @Flag(help: "Scale rewards by 1000/(max−min episode return) as CORL's normalize_reward.") var normalizeRewards = false
   @Flag(help: "Drop transitions with NaN/inf values instead of refusing the dataset.") var dropNonFinite = false
   @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
@@ -66,16 +67,16 @@ struct TrainCommand: ParsableCommand {
     for (key, value) in try ConfigResolver.entries(of: A.defaultConfiguration) { print("\(key) = \(value)") }
   }
 
-  func options(seed: UInt64, environment: String) -> TrainingOptions {
+  func options(seed: UInt64, environment: String, defaults: TrainingDefaults) -> TrainingOptions {
     var o = TrainingOptions()
     o.steps = steps
-    o.batchSize = batchSize
+    o.batchSize = batchSize ?? defaults.batchSize
     o.evaluationInterval = evalEvery
     o.evaluationEpisodes = evalEpisodes
     o.checkpointInterval = checkpointEvery
     o.logInterval = max(1, min(1000, steps / 20))
     o.seed = seed
-    o.normalizeObservations = !noNormalizeObservations
+    o.normalizeObservations = normalizeObservations ?? defaults.normalizeObservations
     o.normalizeRewards = normalizeRewards
     o.environment = environment
     o.randomSteps = min(5000, steps / 5)
@@ -107,7 +108,7 @@ struct TrainCommand: ParsableCommand {
     DispatchQueue.concurrentPerform(iterations: seedList.count) { i in
       BLAS.threads = 1
       let folder = root.appendingPathComponent("seed_\(seedList[i])")
-      let opts = options(seed: seedList[i], environment: env)
+      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults)
       let progress: (Int, String) -> Void = { step, note in
         counts.setCount(i, step)
         reporter.update(counts.totalCount(), note: note)

@@ -25,6 +25,12 @@ public struct UniformSampler: Sendable {
                 Batch.fill(row: row, from: i, o, a, r, n, t, od: od, ad: ad, po, pa, pr, pn, pt)
               }
             }
+            batch.nextActions.withUnsafeMutableBufferPointer { pna in
+              for (row, i) in indices.enumerated() {
+                let j = i + 1 < ds.count && !ds.terminals[i] && !ds.timeouts[i] ? i + 1 : i
+                for k in 0..<ad { pna[row * ad + k] = a[j * ad + k] }
+              }
+            }
           } }
         } }
       } } }

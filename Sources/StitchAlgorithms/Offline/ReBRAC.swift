@@ -1,0 +1,182 @@
+/// ReBRAC: TD3+BC revisited with LayerNorm critics, deeper networks, a large batch and separate behaviour
+/// penalties on the actor and on the critic target.
+///
+/// Tarasov et al., "Revisiting the Minimalist Approach to Offline Reinforcement Learning", NeurIPS 2023,
+/// arXiv 2305.09836, eqs. 2–3:
+/// - actor: maximise E[λ·minᵢ Qᵢ(s, π(s)) − β₁·‖π(s) − a‖²], λ = 1 / mean |Q| (stop-gradient, `normalize_q`);
+/// - critic target: y = r + γ(1 − d)·(minᵢ Q'ᵢ(s', a') − β₂·‖a' − a'_data‖²), a' = clip(π'(s') + clip(ε, −c, c), −1, 1),
+///   where a'_data is the dataset's action at s' (`Batch.nextActions`).
+/// Networks as CORL `algorithms/offline/rebrac.py` (JAX): 3 hidden layers of 256, Dense → ReLU → LayerNorm in the
+/// critic (no LayerNorm in the actor by default), hidden weights U(±1/√fan_in) and biases 0.1 ("initialisation as
+/// in EDAC"), last layer U(±1e-3) for the actor and U(±3e-3) for the critic. Learning rates 1e-3, batch 1024, no
+/// state normalisation (these two are the trainer's `trainingDefaults`). β₁ = `actorPenalty`, β₂ = `criticPenalty`;
+/// defaults are CORL's hopper-medium values (0.01, 0.01); the per-dataset table is in FACTS.md §2e.
+public struct ReBRAC: Algorithm {
+  public struct Configuration: Codable, Sendable {
+    /// β₁ (`actor_bc_coef`): weight of ‖π(s) − a‖² in the actor loss.
+    public var actorPenalty: Float = 0.01
+    /// β₂ (`critic_bc_coef`): weight of ‖a' − a'_data‖² subtracted from the target Q.
+    public var criticPenalty: Float = 0.01
+    /// Divide the actor's Q term by mean |Q| (`normalize_q`).
+    public var normalizeQ = true
+    /// γ.
+    public var discount: Float = 0.99
+    /// τ, Polyak rate of the target networks.
+    public var targetUpdateRate: Float = 0.005
+    /// σ of the target-policy smoothing noise.
+    public var policyNoise: Float = 0.2
+    /// c, clip of that noise.
+    public var noiseClip: Float = 0.5
+    /// Actor and targets update once every `actorDelay` critic updates.
+    public var actorDelay = 2
+    /// Hidden sizes of actor and critics (3 × 256).
+    public var hiddenSizes = [256, 256, 256]
+    /// LayerNorm after each hidden activation of the actor (CORL `actor_ln`).
+    public var actorLayerNorm = false
+    /// LayerNorm after each hidden activation of the critics (CORL `critic_ln`).
+    public var criticLayerNorm = true
+    /// Adam learning rate of the actor.
+    public var actorLearningRate: Float = 1e-3
+    /// Adam learning rate of the critics.
+    public var criticLearningRate: Float = 1e-3
+  }
+
+  public static let id = "rebrac"
+  public static let summary = "ReBRAC (Tarasov et al. 2023): TD3+BC with LayerNorm critics and actor/critic penalties"
+  public static var defaultConfiguration: Configuration { Configuration() }
+  public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 1024, normalizeObservations: false) }
+
+  let config: Configuration
+  var actor, targetActor: ReBRACNetwork
+  var critics, targetCritics: [ReBRACNetwork]
+  var actorOptimizer, criticOptimizer: Adam
+  var noise: RandomStream
+  var updates = 0
+
+  public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
+    config = configuration
+    var initRNG = rng.child(named: "init")
+    actor = ReBRACNetwork(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: task.actionDim,
+                          layerNorm: configuration.actorLayerNorm, outputBound: 1e-3, outputActivation: .tanh, rng: &initRNG)
+    critics = (0..<2).map { _ in
+      ReBRACNetwork(inputSize: task.observationDim + task.actionDim, hiddenSizes: configuration.hiddenSizes, outputSize: 1,
+                    layerNorm: configuration.criticLayerNorm, outputBound: 3e-3, outputActivation: .identity, rng: &initRNG)
+    }
+    targetActor = actor
+    targetCritics = critics
+    actorOptimizer = Adam(learningRate: configuration.actorLearningRate)
+    criticOptimizer = Adam(learningRate: configuration.criticLearningRate)
+    noise = rng.child(named: "noise")
+  }
+
+  /// Each critic's Q-values `[B]`.
+  static func q(_ critics: [ReBRACNetwork], _ observations: Tensor, _ actions: Tensor) -> [Tensor] {
+    let input = Tensor.concat([observations, actions])
+    return critics.map { $0(input).column }
+  }
+
+  /// minᵢ Qᵢ `[B]`.
+  static func minQ(_ critics: [ReBRACNetwork], _ observations: Tensor, _ actions: Tensor) -> Tensor {
+    let qs = q(critics, observations, actions)
+    return qs.dropFirst().reduce(qs[0]) { Tensor.minimum($0, $1) }
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    updates += 1
+    let smoothing = (Tensor.normal(batch.actions.shape, using: &noise) * config.policyNoise)
+      .clamped(min: -config.noiseClip, max: config.noiseClip)
+    let nextAction = (targetActor(batch.nextObservations) + smoothing).clamped(min: -1, max: 1)
+    let nextPenalty = (nextAction - batch.nextActions).square().sum(axis: 1)
+    let nextQ = Self.minQ(targetCritics, batch.nextObservations, nextAction) - config.criticPenalty * nextPenalty
+    let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { critics in
+      Self.q(critics, batch.observations, batch.actions).map { ($0 - target).square().mean() }.reduce(Tensor(0), +)
+    }
+    criticOptimizer.update(&critics, along: criticGrad)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss), "target_penalty": Double(nextPenalty.mean().scalar)]
+    guard updates % config.actorDelay == 0 else { return metrics }
+    let critics = self.critics
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let pi = actor(batch.observations)
+      let q = Self.minQ(critics, batch.observations, pi)
+      let lambda: Float = config.normalizeQ ? 1 / q.abs().mean().detached().scalar : 1
+      let penalty = (pi - batch.actions).square().sum(axis: 1)
+      return (config.actorPenalty * penalty - lambda * q).mean()
+    }
+    actorOptimizer.update(&actor, along: actorGrad)
+    targetActor.moveTowards(actor, rate: config.targetUpdateRate)
+    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
+    metrics["actor_loss"] = Double(actorLoss)
+    return metrics
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { actor(observations) }
+
+  public func store(into c: inout Checkpoint) {
+    c.store(actor, as: "actor.")
+    c.store(targetActor, as: "target_actor.")
+    c.store(critics, as: "critic.")
+    c.store(targetCritics, as: "target_critic.")
+    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
+    c.store(noise, as: "noise_rng")
+    c.metadata["updates"] = String(updates)
+  }
+
+  public mutating func restore(from c: Checkpoint) throws {
+    try c.restore(&actor, from: "actor.")
+    try c.restore(&targetActor, from: "target_actor.")
+    try c.restore(&critics, from: "critic.")
+    try c.restore(&targetCritics, from: "target_critic.")
+    actorOptimizer.prepare(for: actor)
+    criticOptimizer.prepare(for: critics)
+    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
+    noise = try c.randomStream("noise_rng")
+    updates = try c.counter("updates")
+  }
+}
+
+/// ReBRAC's MLP: Dense → ReLU → (LayerNorm) per hidden layer, biases initialised to 0.1, last layer U(±bound).
+/// (Stitch's `MLP` puts LayerNorm before the activation; ReBRAC's reference puts it after, so it has its own.)
+public struct ReBRACNetwork: Layer, Sendable {
+  public var hidden: [Linear]
+  public var norms: [LayerNorm]
+  public var output: Linear
+  public let layerNorm: Bool
+
+  public init(inputSize: Int, hiddenSizes: [Int], outputSize: Int, layerNorm: Bool, outputBound: Float,
+              outputActivation: Activation, rng: inout RandomStream) {
+    var size = inputSize
+    hidden = []
+    norms = []
+    for h in hiddenSizes {
+      var layer = Linear(inputSize: size, outputSize: h, activation: .relu, rng: &rng)
+      layer.bias = Tensor(repeating: 0.1, shape: [h])
+      hidden.append(layer)
+      if layerNorm { norms.append(LayerNorm(size: h, epsilon: 1e-6)) }
+      size = h
+    }
+    output = Linear(weight: Tensor.uniform([outputSize, size], in: -outputBound...outputBound, using: &rng),
+                    bias: Tensor.uniform([outputSize], in: -outputBound...outputBound, using: &rng),
+                    activation: outputActivation)
+    self.layerNorm = layerNorm
+  }
+
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    var h = input
+    for i in hidden.indices {
+      h = hidden[i](h)
+      if layerNorm { h = norms[i](h) }
+    }
+    return output(h)
+  }
+
+  public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
+    for i in hidden.indices {
+      hidden[i].visitParameters(prefix + "hidden.\(i).", visit)
+      if layerNorm { norms[i].visitParameters(prefix + "norm.\(i).", visit) }
+    }
+    output.visitParameters(prefix + "output.", visit)
+  }
+}
