@@ -28,7 +28,7 @@ struct EnvList: ParsableCommand {
 struct EnvInfo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "info", abstract: "Describe an environment: spaces, episode limit, reference scores.",
-    discussion: "Example:\n  stitch env info Pendulum-v1")
+    discussion: "Example:\n  stitch env info Pendulum-v1\n  stitch env info Hopper-v4")
 
   @Argument(help: "Environment id, e.g. Pendulum-v1.")
   var name: String
@@ -36,8 +36,11 @@ struct EnvInfo: ParsableCommand {
   func run() throws {
     let env = try EnvironmentRegistry.make(name)
     print("id:                \(env.id)")
-    print("observation space: Box(\(env.observationSpace.size)) low \(env.observationSpace.low) high \(env.observationSpace.high)")
-    print("action space:      Box(\(env.actionSpace.size)) low \(env.actionSpace.low) high \(env.actionSpace.high)")
+    print("observation space: \(env.observationSpace)")
+    print("action space:      \(env.actionSpace)")
+    if let mujoco = (env as? any MuJoCoTask) {
+      print("physics:           MuJoCo \(MuJoCoLibrary.version), model \(mujoco.modelFile), dt \(mujoco.stepDuration) s (frame skip \(mujoco.frameSkip))")
+    }
     print("episode limit:     \(env.maxEpisodeSteps.map(String.init) ?? "none")")
     if let r = NormalizedScore.references(for: env.id) {
       print("reference returns: random \(r.random), expert \(r.expert) (\(r.source.rawValue))")
@@ -94,19 +97,6 @@ struct EnvReplay: ParsableCommand {
 /// Builds an environment in a given simulator state (shared by `env replay` and tests).
 enum Replay {
   static func make(_ id: String, qpos: [Double], qvel: [Double]) throws -> any Environment {
-    switch id {
-    case "Pendulum-v1": return try set(Pendulum(), qpos + qvel)
-    case "MountainCarContinuous-v0": return try set(MountainCarContinuous(), qpos + qvel)
-    default:
-      _ = try EnvironmentRegistry.make(id)  // unknown ids list the known ones
-      throw ValidationError("\(id) does not support state replay yet")
-    }
-  }
-
-  static func set<E: Environment & ClassicStateSettable>(_ env: E, _ state: [Double]) throws -> any Environment {
-    var limited = TimeLimit(env, limit: env.maxEpisodeSteps ?? Int.max)
-    _ = try limited.reset(seed: 0)
-    try limited.base.setState(state)
-    return limited
+    try EnvironmentRegistry.make(id, qpos: qpos, qvel: qvel)
   }
 }

@@ -28,3 +28,14 @@ public struct Box: Sendable, Equatable, Codable {
     zip(x, zip(low, high)).map { Swift.min(Swift.max($0, $1.0), $1.1) }
   }
 }
+
+extension Box: CustomStringConvertible {
+  /// Gymnasium's style: `Box(-inf, inf, (17,))` when every element shares its bounds, else the bound lists.
+  public var description: String {
+    func f(_ x: Double) -> String { x.isInfinite ? (x < 0 ? "-inf" : "inf") : (x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) + ".0" : String(x)) }
+    if let l = low.first, let h = high.first, low.allSatisfy({ $0 == l }), high.allSatisfy({ $0 == h }) {
+      return "Box(\(f(l)), \(f(h)), (\(size),))"
+    }
+    return "Box(low: [\(low.map(f).joined(separator: ", "))], high: [\(high.map(f).joined(separator: ", "))])"
+  }
+}

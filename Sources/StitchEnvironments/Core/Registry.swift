@@ -13,12 +13,16 @@ public enum EnvironmentRegistry {
       Entry(id: "Pendulum-v1", summary: "classic control: swing up a pendulum (3-dim obs, 1-dim action)", make: { Pendulum() }),
       Entry(id: "MountainCarContinuous-v0", summary: "classic control: drive up a hill (2-dim obs, 1-dim action)", make: { MountainCarContinuous() }),
     ]
-    list += extraEntries
+    for version in [4, 5] {
+      list += [
+        Entry(id: "Hopper-v\(version)", summary: "MuJoCo: one-legged hopper (11-dim obs, 3-dim action)", make: { try MuJoCoLocomotion<Hopper>(version: version) }),
+        Entry(id: "HalfCheetah-v\(version)", summary: "MuJoCo: planar cheetah, never terminates (17-dim obs, 6-dim action)", make: { try MuJoCoLocomotion<HalfCheetah>(version: version) }),
+        Entry(id: "Walker2d-v\(version)", summary: "MuJoCo: planar biped (17-dim obs, 6-dim action)", make: { try MuJoCoLocomotion<Walker2d>(version: version) }),
+        Entry(id: "Ant-v\(version)", summary: "MuJoCo: quadruped (\(Ant.observationSize(version: version))-dim obs, 8-dim action)", make: { try MuJoCoLocomotion<Ant>(version: version) }),
+      ]
+    }
     return list
   }
-
-  /// Further tasks registered by other files of this module (MuJoCo tasks).
-  nonisolated(unsafe) static var extraEntries: [Entry] = []
 
   public static var ids: [String] { entries.map(\.id) }
 
