@@ -63,6 +63,8 @@ let package = Package(
       name: "StitchEnvironmentsTests", dependencies: ["StitchEnvironments", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
+      name: "StitchDiffusionTests", dependencies: ["StitchDiffusion", "StitchTestSupport"], swiftSettings: swiftSettings),
+    .testTarget(
       name: "StitchDataTests", dependencies: ["StitchData", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
