@@ -25,6 +25,8 @@ public struct OfflineTrainer<A: Algorithm> {
   public let configuration: A.Configuration
   public var options: TrainingOptions
   public let folder: URL
+  /// Asked before every step whether to checkpoint and stop (default: Ctrl-C was pressed, `StopSignal`).
+  public var shouldStop: () -> Bool = { StopSignal.isRequested }
 
   public init(configuration: A.Configuration, options: TrainingOptions, folder: URL) {
     self.configuration = configuration
@@ -127,7 +129,7 @@ public struct OfflineTrainer<A: Algorithm> {
 
     var stopped = false
     while step < options.steps {
-      if StopSignal.isRequested { stopped = true; break }
+      if shouldStop() { stopped = true; break }
       sampler.sample(into: &batch, using: &batches)
       let m = try algorithm.update(on: batch)
       step += 1

@@ -12,6 +12,8 @@ public struct OnlineTrainer<A: Algorithm> {
   public let folder: URL
   /// Called after each evaluation with (step, mean return); used to keep behaviour-policy snapshots.
   public var onEvaluation: ((Int, Double, A) throws -> Void)?
+  /// Asked before every step whether to checkpoint and stop (default: Ctrl-C was pressed, `StopSignal`).
+  public var shouldStop: () -> Bool = { StopSignal.isRequested }
 
   public init(configuration: A.Configuration, options: TrainingOptions, folder: URL) {
     self.configuration = configuration
@@ -48,7 +50,7 @@ public struct OnlineTrainer<A: Algorithm> {
     var step = 0
     var stopped = false
     while step < options.steps {
-      if StopSignal.isRequested { stopped = true; break }
+      if shouldStop() { stopped = true; break }
       let action: [Float]
       if step < options.randomSteps {
         action = (0..<ad).map { _ in exploration.nextFloat() * 2 - 1 }
