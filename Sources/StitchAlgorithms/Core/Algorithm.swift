@@ -1,3 +1,4 @@
+@_exported import StitchDiffusion
 @_exported import StitchData
 @_exported import StitchEnvironments
 @_exported import StitchNN

@@ -60,7 +60,10 @@ public struct OfflineTrainer<A: Algorithm> {
 
   /// Trains on `dataset` (raw, as loaded), resuming from the folder's checkpoint when `resume` is true.
   /// - Parameter progress: receives (step, note) for progress display.
-  public func run(dataset raw: Dataset, resume: Bool = false, progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
+  /// - Parameter synthetic: extra transitions (SynthER) mixed into every batch at `options.syntheticRatio`; they
+  ///   get the real data's action scaling, reward scale and observation normalizer.
+  public func run(dataset raw: Dataset, synthetic rawSynthetic: Dataset? = nil, resume: Bool = false,
+                  progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
     let start = Date()
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var env = try EnvironmentRegistry.make(options.environment)
@@ -72,9 +75,20 @@ public struct OfflineTrainer<A: Algorithm> {
     let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
     var ds = raw
     scaling.normalize(&ds.actions)
-    if options.normalizeRewards { RewardTransform.normalizeByReturnRange(&ds) }
+    var rewardScale: Float = 1
+    if options.normalizeRewards { rewardScale = RewardTransform.normalizeByReturnRange(&ds) }
     let normalizer = options.normalizeObservations ? ObservationNormalizer(fitting: raw) : ObservationNormalizer(identity: raw.observationDim)
     ds = normalizer.applied(to: ds)
+    var synthetic: Dataset? = nil
+    if var extra = rawSynthetic {
+      guard extra.observationDim == raw.observationDim, extra.actionDim == raw.actionDim else {
+        throw DatasetError.invalid(file: extra.metadata["source_file"] ?? "synthetic dataset",
+          problem: "observation/action widths \(extra.observationDim)/\(extra.actionDim) differ from the real dataset's \(raw.observationDim)/\(raw.actionDim)")
+      }
+      scaling.normalize(&extra.actions)
+      if rewardScale != 1 { RewardTransform.scaleAndShift(&extra, scale: rewardScale, shift: 0) }
+      synthetic = normalizer.applied(to: extra)
+    }
     let task = TaskSpec(id: options.environment, observationDim: ds.observationDim, actionDim: ds.actionDim)
     let root = RandomStream(seed: options.seed)
     var algorithm = A(configuration: configuration, task: task, rng: root.child(named: "algorithm"))
@@ -93,6 +107,7 @@ public struct OfflineTrainer<A: Algorithm> {
     }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
     let sampler = UniformSampler(ds)
+    let mixed = synthetic.map { MixedDatasetSampler(real: ds, synthetic: $0, ratio: options.syntheticRatio) }
     var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
     var sums: Metrics = [:]
     var counted = 0
@@ -130,7 +145,7 @@ public struct OfflineTrainer<A: Algorithm> {
     var stopped = false
     while step < options.steps {
       if shouldStop() { stopped = true; break }
-      sampler.sample(into: &batch, using: &batches)
+      if let mixed { mixed.sample(into: &batch, using: &batches) } else { sampler.sample(into: &batch, using: &batches) }
       let m = try algorithm.update(on: batch)
       step += 1
       for (k, v) in m { sums[k, default: 0] += v }

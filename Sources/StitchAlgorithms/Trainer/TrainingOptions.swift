@@ -20,6 +20,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public var normalizeObservations = true
   /// Scale rewards by 1000 / (max − min episode return), CORL's `normalize_reward`.
   public var normalizeRewards = false
+  /// Fraction of each batch drawn from the synthetic dataset when one is given (SynthER).
+  public var syntheticRatio = 0.5
   /// The evaluation environment's Gymnasium id.
   public var environment = ""
   /// Online only: uniformly random actions for this many first steps (SAC: 5k–10k).

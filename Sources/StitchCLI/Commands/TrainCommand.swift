@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --env Pendulum-v1 --steps 20000 --seeds 0,1 --out runs/td3bc
         stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
+        stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --synthetic data/pendulum-synth.hdf5 --synthetic-ratio 0.5 --env Pendulum-v1
       """)
 
   @Option(help: "Algorithm id (bc, td3bc, iql, cql, rebrac, sac).") var algo: String?
@@ -36,6 +37,8 @@ struct TrainCommand: ParsableCommand {
   var normalizeObservations: Bool?
   @Flag(help: "Scale rewards by 1000/(max−min episode return) as CORL's normalize_reward.") var normalizeRewards = false
   @Flag(help: "Drop transitions with NaN/inf values instead of refusing the dataset.") var dropNonFinite = false
+  @Option(help: "Synthetic transitions (stitch synth) mixed into every batch.") var synthetic: String?
+  @Option(help: "Fraction of each batch drawn from --synthetic (1 = synthetic only, as SynthER's offline runs).") var syntheticRatio: Double = 0.5
   @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
 
@@ -79,6 +82,7 @@ struct TrainCommand: ParsableCommand {
     o.normalizeObservations = normalizeObservations ?? defaults.normalizeObservations
     o.normalizeRewards = normalizeRewards
     o.environment = environment
+    o.syntheticRatio = syntheticRatio
     o.randomSteps = min(5000, steps / 5)
     return o
   }
@@ -100,6 +104,8 @@ struct TrainCommand: ParsableCommand {
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
       data = ds
     }
+    guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
+    let extra = try synthetic.map { try D4RLFile.read($0).0 }
     let loaded = data
     StopSignal.install()
     let summaries = SummaryBox(count: seedList.count)
@@ -128,7 +134,7 @@ struct TrainCommand: ParsableCommand {
           }
           summary = try trainer.run(progress: progress)
         } else {
-          summary = try OfflineTrainer<A>(configuration: configuration, options: opts, folder: folder).run(dataset: loaded!, progress: progress)
+          summary = try OfflineTrainer<A>(configuration: configuration, options: opts, folder: folder).run(dataset: loaded!, synthetic: extra, progress: progress)
         }
         summaries.set(i, .success(summary))
       } catch {
@@ -177,7 +183,8 @@ struct TrainCommand: ParsableCommand {
     let (ds, _) = try D4RLFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
     StopSignal.install()
     let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
-    let s = try trainer.run(dataset: ds, resume: true) { step, note in reporter.update(step, note: note) }
+    let extra = try synthetic.map { try D4RLFile.read($0).0 }
+    let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
     reporter.finish()
     try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
   }
