@@ -27,9 +27,12 @@ public enum DatasetMaker {
 
   /// The Gymnasium id of a task family Stitch can make data for.
   public static func environment(for family: String) throws -> String {
-    let known = ["pendulum": "Pendulum-v1", "mountaincarcontinuous": "MountainCarContinuous-v0"]
+    // MuJoCo families roll out in the v4 tasks: D4RL's v2 datasets came from the v3 environments, whose dynamics
+    // and rewards v4 keeps (Gymnasium's v4 only moved to the `mujoco` bindings).
+    let known = ["pendulum": "Pendulum-v1", "mountaincarcontinuous": "MountainCarContinuous-v0", "hopper": "Hopper-v4",
+                 "halfcheetah": "HalfCheetah-v4", "walker2d": "Walker2d-v4", "ant": "Ant-v4"]
     guard let id = known[family.lowercased()] else {
-      throw MakeError.badName("no dataset recipe for '\(family)'; available: \(known.keys.sorted().joined(separator: ", ")) (MuJoCo tasks are not available yet)")
+      throw MakeError.badName("no dataset recipe for '\(family)'; available: \(known.keys.sorted().joined(separator: ", "))")
     }
     return id
   }

@@ -16,6 +16,12 @@ public enum SynthER {
     public var std: [Float]
     public var dimension: Int { 2 * observationDim + actionDim + 2 }
     public static let epsilon: Float = 1e-5
+    public init(observationDim: Int, actionDim: Int, mean: [Float], std: [Float]) {
+      self.observationDim = observationDim
+      self.actionDim = actionDim
+      self.mean = mean
+      self.std = std
+    }
   }
 
   /// Un-normalised transition vectors (rows × d) of a dataset.

@@ -21,7 +21,7 @@ struct DatasetMake: ParsableCommand {
     abstract: "Roll out a bundled behaviour policy (or a random one) into a D4RL-layout HDF5 file.",
     discussion: """
       TASK-KIND with KIND in random, medium, expert, medium-expert (medium-replay is not available yet).
-      Tasks: pendulum (MuJoCo tasks need the MuJoCo environments, not available yet). Bundled policies: \
+      Tasks: pendulum, mountaincarcontinuous, hopper, halfcheetah, walker2d, ant (MuJoCo tasks roll out in their v4 versions; medium/expert need a bundled policy). Bundled policies: \
       \(BehaviourPolicy.bundledNames.joined(separator: ", ")).
       Terminals mark terminations, timeouts the time limit (as D4RL). Same seed, same bytes.
       Example:
