@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
       """,
     subcommands: BenchCommand.subcommands)
 
-  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self, BenchCore.self, BenchEnv.self, BenchSamplers.self] }
+  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self, BenchCore.self, BenchEnv.self, BenchSamplers.self, BenchTrain.self] }
 }
 
 /// Options every benchmark takes.

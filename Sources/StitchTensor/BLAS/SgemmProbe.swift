@@ -5,11 +5,13 @@ import COpenBLAS
 /// Benchmarks compare whole training steps against this bound ("sgemm fraction").
 public final class SgemmProbe: @unchecked Sendable {
   public let m: Int, k: Int, n: Int
+  public let transposeA: Bool, transposeB: Bool
   private var a: [Float], b: [Float], c: [Float]
 
-  /// Buffers for an (m×k)·(k×n) product, filled with a fixed pattern.
-  public init(_ m: Int, _ k: Int, _ n: Int) {
+  /// Buffers for an (m×k)·(k×n) product (operands stored transposed where asked), filled with a fixed pattern.
+  public init(_ m: Int, _ k: Int, _ n: Int, transposeA: Bool = false, transposeB: Bool = false) {
     self.m = m; self.k = k; self.n = n
+    self.transposeA = transposeA; self.transposeB = transposeB
     a = (0..<(m * k)).map { Float($0 % 7) * 0.01 }
     b = (0..<(k * n)).map { Float($0 % 5) * 0.01 }
     c = [Float](repeating: 0, count: m * n)
@@ -32,11 +34,36 @@ public final class SgemmProbe: @unchecked Sendable {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                      pa.baseAddress, Int32(k), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+          cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                      Int32(m), Int32(n), Int32(k), 1,
+                      pa.baseAddress, Int32(transposeA ? m : k), pb.baseAddress, Int32(transposeB ? k : n), 0, pc.baseAddress, Int32(n))
         }
       }
     }
     return c[0]
+  }
+}
+
+/// Records the shapes of every sgemm call made while `record` runs (benchmarks: the FLOPs of a training step and
+/// its sgemm bound). Not thread-safe: record on one thread with nothing else running matrix products.
+public enum SgemmRecorder {
+  public struct Shape: Hashable, Sendable {
+    public var m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+  }
+  nonisolated(unsafe) static var isRecording = false
+  nonisolated(unsafe) static var counts: [Shape: Int] = [:]
+
+  /// Runs `body` and returns the sgemm shapes it called with their counts.
+  public static func record(_ body: () throws -> Void) rethrows -> [Shape: Int] {
+    counts = [:]
+    isRecording = true
+    defer { isRecording = false }
+    try body()
+    return counts
+  }
+
+  @inline(__always) static func note(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, batch: Int) {
+    counts[Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB), default: 0] += batch
   }
 }

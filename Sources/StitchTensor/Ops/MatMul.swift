@@ -49,6 +49,9 @@ extension Tensor {
   static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, m: Int, n: Int, k: Int, batch: Int,
                    transposeA: Bool, transposeB: Bool, beta: Float) {
     let lda = transposeA ? m : k, ldb = transposeB ? k : n
+    if SgemmRecorder.isRecording && m > 0 && n > 0 && k > 0 {
+      SgemmRecorder.note(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, batch: batch)
+    }
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         let pc = c.storage.buffer

@@ -1,0 +1,163 @@
+/// The soft actor-critic with N critics that SAC-N and EDAC share (An, Moon, Kim & Song, "Uncertainty-Based
+/// Offline Reinforcement Learning with Diversified Q-Ensemble", NeurIPS 2021, arXiv 2110.01548; CORL
+/// `algorithms/offline/edac.py`, `sac_n.py`):
+/// - critic target y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), loss Σᵢ mean (Qᵢ(s, a) − y)²;
+/// - EDAC adds η·L_div, L_div = 1/(N − 1)·E_s Σ_{i≠j} ⟨∇ₐQᵢ, ∇ₐQⱼ⟩/(‖∇ₐQᵢ‖‖∇ₐQⱼ‖) (eq. 4, cosine similarity of
+///   the members' action gradients at the data's (s, a)); Σ_{i≠j} ĝᵢ·ĝⱼ is computed as ‖Σᵢ ĝᵢ‖² − Σᵢ‖ĝᵢ‖²;
+/// - actor loss E[α log π(a|s) − minᵢ Qᵢ(s, a)], temperature loss −log α·(log π + H̄), H̄ = −dim(A), α₀ = 1.
+/// The action gradients ∇ₐQᵢ are built from tape ops (the ReLU network's backward pass written out: masks of the
+/// pre-activations, products with the weights), so their own gradient with respect to the weights — EDAC's
+/// second-order term — comes from ordinary reverse mode; the ReLU masks are constants, as in PyTorch's double
+/// backward. Networks: 3 hidden layers of 256, hidden biases 0.1, last layers U(±3e-3) (critic) and U(±1e-3)
+/// (actor), log σ clipped to [−5, 2] (CORL's "init as in the EDAC paper").
+public struct EnsembleSAC {
+  public struct Settings: Sendable {
+    public var members: Int
+    public var eta: Float
+    public var discount: Float
+    public var targetUpdateRate: Float
+    public var actorLearningRate: Float
+    public var criticLearningRate: Float
+    public var temperatureLearningRate: Float
+    public var hiddenSizes: [Int]
+  }
+
+  let settings: Settings
+  let targetEntropy: Float
+  var actor: MLP
+  var critics, targetCritics: EnsembleMLP
+  var logTemperature: Tensor
+  var actorOptimizer, criticOptimizer, temperatureOptimizer: Adam
+  var noise: RandomStream
+  let actionDim: Int
+
+  public init(_ settings: Settings, task: TaskSpec, rng: RandomStream) {
+    self.settings = settings
+    targetEntropy = -Float(task.actionDim)
+    actionDim = task.actionDim
+    var initRNG = rng.child(named: "init")
+    actor = MLP(inputSize: task.observationDim, hiddenSizes: settings.hiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
+    for i in actor.hidden.indices { actor.hidden[i].bias = Tensor(repeating: 0.1, shape: [settings.hiddenSizes[i]]) }
+    actor.output.weight = Tensor.uniform(actor.output.weight.shape, in: -1e-3...1e-3, using: &initRNG)
+    actor.output.bias = Tensor.uniform([2 * task.actionDim], in: -1e-3...1e-3, using: &initRNG)
+    critics = EnsembleMLP(members: settings.members, inputSize: task.observationDim + task.actionDim, hiddenSizes: settings.hiddenSizes,
+                          outputSize: 1, rng: &initRNG)
+    for i in 0..<(critics.layers.count - 1) { critics.layers[i].bias = Tensor(repeating: 0.1, shape: critics.layers[i].bias.shape) }
+    let last = critics.layers.count - 1
+    critics.layers[last].weight = Tensor.uniform(critics.layers[last].weight.shape, in: -3e-3...3e-3, using: &initRNG)
+    critics.layers[last].bias = Tensor.uniform(critics.layers[last].bias.shape, in: -3e-3...3e-3, using: &initRNG)
+    targetCritics = critics
+    logTemperature = Tensor([0])
+    actorOptimizer = Adam(learningRate: settings.actorLearningRate)
+    criticOptimizer = Adam(learningRate: settings.criticLearningRate)
+    temperatureOptimizer = Adam(learningRate: settings.temperatureLearningRate)
+    noise = rng.child(named: "noise")
+  }
+
+  static func policy(_ actor: MLP, _ observations: Tensor) -> TanhGaussian {
+    let out = actor(observations)
+    let d = out.shape[1] / 2
+    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -5, max: 2))
+  }
+
+  /// Qᵢ(s, a) as `[N, B]`.
+  static func q(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
+    critics(Tensor.concat([s, a])).reshaped([critics.members, s.shape[0]])
+  }
+
+  /// ∇ₐQᵢ(s, a) for every member, `[N, B, A]`, differentiable with respect to the critics' weights.
+  static func actionGradients(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
+    let n = critics.members, b = s.shape[0]
+    var h = Tensor.zeros([n, b, s.shape[1] + a.shape[1]]) + Tensor.concat([s, a])
+    var masks: [Tensor] = []
+    for layer in critics.layers.dropLast() {
+      let z = Tensor.linear(h, weight: layer.weight, bias: layer.bias, activation: .identity)
+      let mask = Tensor(shape: z.shape, scalars: z.detached().scalars.map { $0 > 0 ? 1 : 0 })
+      masks.append(mask)
+      h = z * mask
+    }
+    // dQ/dh_last = w_out broadcast over the batch: [N, B, 1] × [N, 1, H].
+    var g = Tensor.matmul(Tensor.ones([n, b, 1]), critics.layers[critics.layers.count - 1].weight)
+    for i in stride(from: masks.count - 1, through: 0, by: -1) {
+      g = Tensor.matmul(g * masks[i], critics.layers[i].weight)
+    }
+    let inputWidth = g.shape[2]
+    return g.slice(lastAxis: (inputWidth - a.shape[1])..<inputWidth)
+  }
+
+  /// EDAC's diversity loss.
+  static func diversity(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
+    let g = actionGradients(critics, s, a)                               // [N, B, A]
+    let norm = g.square().sum(axis: 2, keepingDimension: true).sqrt() + 1e-8
+    let unit = g / norm
+    let total = unit.sum(axis: 0)                                        // [B, A]
+    let pairs = total.square().sum(axis: 1) - unit.square().sum(axis: 2).sum(axis: 0)  // [B]
+    return pairs.mean() / Float(critics.members - 1)
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    let alpha = logTemperature.exp().scalar
+    let (nextAction, nextLogProb) = Self.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &noise)
+    let nextQ = Self.q(targetCritics, batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
+    let target = batch.rewards.column + (1 - batch.terminals.column) * settings.discount * nextQ
+    let eta = settings.eta
+    var diversityValue: Float = 0
+    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
+      var loss = (Self.q(q, batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
+      if eta > 0 {
+        let d = Self.diversity(q, batch.observations, batch.actions)
+        diversityValue = d.detached().scalar
+        loss = loss + eta * d
+      }
+      return loss
+    }
+    criticOptimizer.update(&critics, along: criticGrad)
+    let critics = self.critics
+    var sampleNoise = noise
+    var logProbForAlpha = Tensor(0)
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let (a, logProb) = Self.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
+      logProbForAlpha = logProb.detached()
+      return (logProb * alpha - Self.q(critics, batch.observations, a).min(axis: 0)).mean()
+    }
+    noise = sampleNoise
+    actorOptimizer.update(&actor, along: actorGrad)
+    let entropyGap = (logProbForAlpha + targetEntropy).mean().scalar
+    let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { logAlpha in -(logAlpha * entropyGap).sum() }
+    temperatureOptimizer.update(&logTemperature, along: alphaGrad)
+    targetCritics.moveTowards(self.critics, rate: settings.targetUpdateRate)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha)]
+    if eta > 0 { metrics["diversity_loss"] = Double(diversityValue) }
+    return metrics
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
+    let dist = Self.policy(actor, observations)
+    return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
+  }
+
+  public func store(into c: inout Checkpoint) {
+    c.store(actor, as: "actor.")
+    c.store(critics, as: "critic.")
+    c.store(targetCritics, as: "target_critic.")
+    c.store(logTemperature, as: "log_alpha")
+    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
+    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
+    c.store(noise, as: "noise_rng")
+  }
+
+  public mutating func restore(from c: Checkpoint) throws {
+    try c.restore(&actor, from: "actor.")
+    try c.restore(&critics, from: "critic.")
+    try c.restore(&targetCritics, from: "target_critic.")
+    try c.restore(&logTemperature, from: "log_alpha")
+    actorOptimizer.prepare(for: actor)
+    criticOptimizer.prepare(for: critics)
+    temperatureOptimizer.prepare(for: logTemperature)
+    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
+    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
+    noise = try c.randomStream("noise_rng")
+  }
+}

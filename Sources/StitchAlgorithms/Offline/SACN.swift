@@ -1,0 +1,35 @@
+/// SAC-N: SAC with N critics and the minimum over all of them in the target and the actor loss (An et al.,
+/// NeurIPS 2021, §3, the ensemble baseline EDAC builds on). Defaults: CORL `algorithms/offline/sac_n.py` (N = 10,
+/// lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in FACTS.md §2e: halfcheetah 10, walker2d 20, hopper-medium
+/// 500). No state normalisation (CORL). The math is in `EnsembleSAC` with η = 0.
+public struct SACN: Algorithm {
+  public struct Configuration: Codable, Sendable {
+    /// N, number of critics.
+    public var critics = 10
+    public var discount: Float = 0.99
+    public var targetUpdateRate: Float = 0.005
+    public var actorLearningRate: Float = 3e-4
+    public var criticLearningRate: Float = 3e-4
+    public var temperatureLearningRate: Float = 3e-4
+    public var hiddenSizes = [256, 256, 256]
+  }
+
+  public static let id = "sacn"
+  public static let summary = "SAC-N (An et al. 2021): SAC with the minimum over N critics"
+  public static var defaultConfiguration: Configuration { Configuration() }
+  public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 256, normalizeObservations: false) }
+
+  var core: EnsembleSAC
+  var updates = 0
+
+  public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
+    core = EnsembleSAC(.init(members: c.critics, eta: 0, discount: c.discount, targetUpdateRate: c.targetUpdateRate,
+                             actorLearningRate: c.actorLearningRate, criticLearningRate: c.criticLearningRate,
+                             temperatureLearningRate: c.temperatureLearningRate, hiddenSizes: c.hiddenSizes), task: task, rng: rng)
+  }
+
+  public mutating func update(on batch: Batch) throws -> Metrics { updates += 1; return try core.update(on: batch) }
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { core.act(observations, exploring: exploring, rng: &rng) }
+  public func store(into c: inout Checkpoint) { core.store(into: &c); c.metadata["updates"] = String(updates) }
+  public mutating func restore(from c: Checkpoint) throws { try core.restore(from: c); updates = try c.counter("updates") }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Stitch
+
+/// `stitch bench train`: gradient steps per second of every offline algorithm at its default sizes.
+struct BenchTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Gradient steps/s of each offline algorithm (HalfCheetah dims, default sizes), FLOPs and sgemm-bound fraction.",
+    discussion: """
+      Each algorithm is built with its default configuration for 17 observations and 6 actions and updated on
+      pre-generated random batches (batch 256, or the algorithm's reference batch: rebrac 1024).
+      gflops = matrix-product FLOPs of one update (every sgemm call of an update, recorded) × steps/s.
+      sgemm_fraction = (time the same sgemm calls take as bare sgemm on preallocated buffers, each shape timed in
+      this run) / (measured update time). fma_peak_fraction = gflops / (--peak GFLOP/s × threads).
+      benchmarks/train-vs-jax runs this beside jit-compiled JAX updates of TD3+BC, IQL and CQL.
+      Example:
+        stitch bench train --json --threads 1
+      """)
+
+  @OptionGroup var options: BenchOptions
+  @Option(help: "Comma-separated algorithm ids (default: every offline algorithm).") var algos: String?
+  @Option(help: "FMA peak GFLOP/s of one core, for fma_peak_fraction (this machine kind: 116).") var peak: Double = 116
+
+  func run() throws {
+    BLAS.threads = options.threads
+    let types = try (algos?.split(separator: ",").map(String.init) ?? AlgorithmRegistry.offline.map { $0.id }).map { id -> any Algorithm.Type in
+      guard let t = AlgorithmRegistry.named(id) else { throw ValidationError("unknown algorithm \(id)") }
+      return t
+    }
+    var results: [BenchResult] = []
+    for type in types { results.append(try withAlgorithm(type, Measure(options: options, peak: peak))) }
+    BenchReport.print(results, json: options.json)
+  }
+
+  struct Measure: AlgorithmVisitor {
+    let options: BenchOptions
+    let peak: Double
+    func visit<A: Algorithm>(_ type: A.Type) throws -> BenchResult {
+      let task = TaskSpec(id: "HalfCheetah-v4", observationDim: 17, actionDim: 6)
+      let b = A.trainingDefaults.batchSize
+      var rng = RandomStream(seed: 1)
+      let batches: [Batch] = (0..<16).map { _ in
+        var batch = Batch(size: b, observationDim: 17, actionDim: 6)
+        batch.observations = Tensor.normal([b, 17], using: &rng)
+        batch.actions = Tensor.uniform([b, 6], in: -1...1, using: &rng)
+        batch.rewards = Tensor.normal([b, 1], using: &rng)
+        batch.nextObservations = Tensor.normal([b, 17], using: &rng)
+        batch.nextActions = Tensor.uniform([b, 6], in: -1...1, using: &rng)
+        return batch
+      }
+      var agent = A(configuration: A.defaultConfiguration, task: task, rng: RandomStream(seed: 0))
+      // Warm up (buffer pools, optimizer state), then record the sgemm calls of two updates (delayed actor
+      // updates alternate) and halve.
+      for i in 0..<4 { _ = try agent.update(on: batches[i]) }
+      var shapes: [SgemmRecorder.Shape: Int] = [:]
+      var recordError: (any Error)? = nil
+      shapes = SgemmRecorder.record { do { _ = try agent.update(on: batches[4]); _ = try agent.update(on: batches[5]) } catch { recordError = error } }
+      if let recordError { throw recordError }
+      let flopsPerStep = shapes.reduce(0.0) { $0 + $1.key.flops * Double($1.value) } / 2
+      var t = 6
+      let rate = try options.harness.rate { _ = try agent.update(on: batches[t & 15]); t += 1 }
+      // The sgemm bound: each recorded shape timed bare.
+      var boundSeconds = 0.0
+      for (shape, count) in shapes {
+        let probe = SgemmProbe(shape.m, shape.k, shape.n, transposeA: shape.transposeA, transposeB: shape.transposeB)
+        let r = BenchHarness(seconds: Swift.max(0.05, options.seconds / 20), samples: 3).rate { probe.run() }
+        boundSeconds += Double(count) / r.median
+      }
+      boundSeconds /= 2
+      let gflops = flopsPerStep * rate.median / 1e9
+      return BenchResult(name: A.id, stepsPerSecond: rate.median, gflops: gflops, sgemmFraction: boundSeconds * rate.median,
+                         threads: options.threads,
+                         extra: [("batch", Double(b)), ("mflop_per_step", flopsPerStep / 1e6),
+                                 ("fma_peak_fraction", gflops / (peak * Double(options.threads)))])
+    }
+  }
+}
