@@ -34,7 +34,8 @@ import Testing
   }
 
   @Test func bundledBehaviourPoliciesLoad() throws {
-    #expect(BehaviourPolicy.bundledNames == ["pendulum-expert", "pendulum-medium"])
+    #expect(BehaviourPolicy.bundledNames == ["hopper-medium", "pendulum-expert", "pendulum-medium"])
+    #expect(try BehaviourPolicy.bundled("hopper-medium").task == "Hopper-v4")
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     #expect(p.task == "Pendulum-v1" && p.kind == "expert")
     var rng = RandomStream(seed: 0)

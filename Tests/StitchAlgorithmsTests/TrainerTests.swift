@@ -86,6 +86,15 @@ import Testing
     let (back, _) = try D4RLFile.read(dir.appendingPathComponent("a.hdf5").path)
     #expect(back.rewards == a.rewards && back.metadata["policy"] == "uniform random")
     #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("pendulum-great", size: 10, seed: 0) }
-    #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("hopper-medium", size: 10, seed: 0) }
+    #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("cartpole-medium", size: 10, seed: 0) }
+    // MuJoCo families roll out in the v4 tasks; a kind without a bundled policy names the ones there are.
+    let hopper = try DatasetMaker.make("hopper-random", size: 30, seed: 0)
+    #expect(hopper.observationDim == 11 && hopper.metadata["environment"] == "Hopper-v4")
+    do {
+      _ = try DatasetMaker.make("walker2d-expert", size: 10, seed: 0)
+      Issue.record("walker2d-expert has no bundled policy")
+    } catch {
+      #expect("\(error)".contains("walker2d-expert") && "\(error)".contains("available"))
+    }
   }
 }
