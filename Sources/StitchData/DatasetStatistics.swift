@@ -52,3 +52,33 @@ public struct DatasetStatistics: Sendable {
     return (mean, sq.map { ($0 / Double(rows)).squareRoot() })
   }
 }
+
+/// Dataset-quality measures of Schweighofer et al., "A Dataset Perspective on Offline Reinforcement Learning",
+/// CoLLAs 2022, arXiv 2111.04714, §2.2:
+/// - TQ (trajectory quality) = (mean episode return − random return) / (expert return − random return): the
+///   normalized average return, in [0, 1] when references are known (Stitch computes it from the normalized score);
+/// - SACo (state-action coverage) = u_{s,a}(D) / u_{s,a}(D_ref): the number of unique state-action pairs in the
+///   dataset relative to a reference dataset (the paper uses the replay data of the online agent that made the
+///   behaviour policy). Pairs are compared exactly, by the bit patterns of their Float32 values, as the paper
+///   counts unique pairs; continuous data therefore measures coverage by distinct visits.
+public enum DatasetQuality {
+  /// u_{s,a}(D): the number of distinct (observation, action) rows.
+  public static func uniqueStateActionPairs(_ ds: Dataset) -> Int {
+    var seen = Set<[UInt32]>()
+    seen.reserveCapacity(ds.count)
+    let od = ds.observationDim, ad = ds.actionDim
+    for i in 0..<ds.count {
+      var key = [UInt32]()
+      key.reserveCapacity(od + ad)
+      for j in 0..<od { key.append(ds.observations[i * od + j].bitPattern) }
+      for j in 0..<ad { key.append(ds.actions[i * ad + j].bitPattern) }
+      seen.insert(key)
+    }
+    return seen.count
+  }
+
+  /// SACo of `ds` against `reference`.
+  public static func saco(_ ds: Dataset, reference: Dataset) -> Double {
+    Double(uniqueStateActionPairs(ds)) / Double(Swift.max(uniqueStateActionPairs(reference), 1))
+  }
+}

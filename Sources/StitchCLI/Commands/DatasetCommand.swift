@@ -12,7 +12,37 @@ struct DatasetCommand: ParsableCommand {
         stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
         stitch dataset info data/pendulum-medium.hdf5 --json
       """,
-    subcommands: [DatasetMake.self, DatasetInfo.self])
+    subcommands: [DatasetMake.self, DatasetInfo.self, DatasetConvert.self])
+}
+
+/// `stitch dataset convert`: between the Minari and D4RL layouts.
+struct DatasetConvert: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "convert",
+    abstract: "Convert a Minari dataset folder to a D4RL-layout HDF5 file, or a D4RL file to a Minari dataset folder.",
+    discussion: """
+      The direction follows the paths: an output ending in .hdf5 is written in D4RL's layout (with
+      next_observations, so no transition is lost at episode ends); any other output is written as a Minari dataset
+      folder (data/metadata.json + data/main_data.hdf5). Reference scores and the environment id travel along.
+      Example:
+        stitch dataset convert ~/.minari/datasets/mujoco/hopper/medium-v0 -o data/hopper-medium-minari.hdf5
+        stitch dataset convert data/hopper-medium.hdf5 -o data/minari/hopper-medium-v0
+      """)
+
+  @Argument(help: "Input: a Minari dataset folder or a D4RL .hdf5 file.") var input: String
+  @Option(name: [.short, .customLong("output")], help: "Output path (.hdf5 for D4RL, otherwise a Minari folder).") var output: String
+  @Option(help: "Minari dataset id to record when writing Minari (default: from the input's metadata).") var datasetId: String?
+
+  func run() throws {
+    let (ds, report) = try DatasetFile.read(input)
+    for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
+    if output.hasSuffix(".hdf5") {
+      try D4RLFile.write(ds, to: output)
+    } else {
+      try MinariWriter.write(ds, to: output, datasetID: datasetId ?? ds.metadata["dataset"] ?? "stitch/converted-v0")
+    }
+    print("wrote \(output): \(ds.count) transitions, \(ds.episodes.count) episodes")
+  }
 }
 
 struct DatasetMake: ParsableCommand {
@@ -53,18 +83,22 @@ struct DatasetMake: ParsableCommand {
 struct DatasetInfo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "info",
-    abstract: "Statistics of a D4RL-layout file: sizes, episode returns, flags, column moments, normalized score.",
+    abstract: "Statistics of a dataset (D4RL file or Minari folder): sizes, returns, flags, moments, normalized score.",
     discussion: """
       With --json prints one object with the keys transitions, episodes, observation_dim, action_dim, return_mean,
       return_std, return_min, return_max, terminals, timeouts, tq, saco, and normalized_score when the environment is
       known (from --env or the file's metadata). tq is the normalized average episode return in [0, 1] (Schweighofer
-      et al. 2022, "A Dataset Perspective on Offline RL", TQ) when reference returns are known; saco (unique
-      state-action pairs relative to a reference dataset) needs a reference dataset and is null until that lands.
+      et al. 2022, "A Dataset Perspective on Offline RL", TQ) when reference returns are known; saco is the number of
+      unique state-action pairs relative to --saco-reference (the paper's reference is the online agent's replay
+      data), null without one. Minari datasets carry their own reference scores (ref_min_score/ref_max_score),
+      which take precedence; Stitch reports normalized scores ×100 (Minari's own helper does not multiply).
       Example:
         stitch dataset info data/pendulum-medium.hdf5 --json
+        stitch dataset info ~/.minari/datasets/mujoco/hopper/medium-v0 --saco-reference data/hopper-replay.hdf5
       """)
 
-  @Argument(help: "A D4RL-layout .hdf5 file.") var file: String
+  @Argument(help: "A D4RL-layout .hdf5 file or a Minari dataset folder.") var file: String
+  @Option(help: "Reference dataset for SACo (D4RL file or Minari folder).") var sacoReference: String?
   @Option(help: "Environment id, for the normalized score and width checks.") var env: String?
   @Flag(help: "Drop transitions with NaN/inf values instead of refusing the file.") var dropNonFinite = false
   @Flag(help: "Print one JSON object.") var json = false
@@ -76,18 +110,22 @@ struct DatasetInfo: ParsableCommand {
       options.expectedObservationDim = e.observationSpace.size
       options.expectedActionDim = e.actionSpace.size
     }
-    let (ds, report) = try D4RLFile.read(file, options: options)
+    let (ds, report) = try DatasetFile.read(file, options: options)
     let s = DatasetStatistics(ds)
     let task = env ?? ds.metadata["environment"]
-    let score = task.flatMap { NormalizedScore.score(task: $0, return: s.returnMean) }
+    var score = task.flatMap { NormalizedScore.score(task: $0, return: s.returnMean) }
+    if let lo = ds.metadata["ref_min_score"].flatMap(Double.init), let hi = ds.metadata["ref_max_score"].flatMap(Double.init), hi > lo {
+      score = 100 * (s.returnMean - lo) / (hi - lo)
+    }
     let tq = score.map { $0 / 100 }
+    let saco = try sacoReference.map { DatasetQuality.saco(ds, reference: try DatasetFile.read($0).0) }
     if json {
       var pairs: [(String, JSONText)] = [
         ("file", .string(file)), ("transitions", .integer(s.transitions)), ("episodes", .integer(s.episodes)),
         ("observation_dim", .integer(s.observationDim)), ("action_dim", .integer(s.actionDim)),
         ("return_mean", .number(s.returnMean)), ("return_std", .number(s.returnStd)), ("return_min", .number(s.returnMin)),
         ("return_max", .number(s.returnMax)), ("terminals", .integer(s.terminals)), ("timeouts", .integer(s.timeouts)),
-        ("tq", tq.map(JSONText.number) ?? .null), ("saco", .null),
+        ("tq", tq.map(JSONText.number) ?? .null), ("saco", saco.map(JSONText.number) ?? .null),
       ]
       if let score { pairs.append(("normalized_score", .number(score))) }
       pairs.append(("notes", .array(report.notes.map { .string($0) })))
@@ -100,6 +138,7 @@ struct DatasetInfo: ParsableCommand {
     print("widths:         observation \(s.observationDim), action \(s.actionDim)")
     print(String(format: "episode return: mean %.2f, std %.2f, min %.2f, max %.2f", s.returnMean, s.returnStd, s.returnMin, s.returnMax))
     if let score { print(String(format: "normalized:     %.1f (%@)", score, task ?? "")) }
+    if let saco { print(String(format: "SACo:           %.4f (unique state-action pairs relative to %@)", saco, sacoReference ?? "")) }
     print(String(format: "reward:         mean %.4f, std %.4f", s.rewardMean, s.rewardStd))
     print("obs mean:       " + s.observationMean.map { String(format: "%.3f", $0) }.joined(separator: " "))
     print("obs std:        " + s.observationStd.map { String(format: "%.3f", $0) }.joined(separator: " "))

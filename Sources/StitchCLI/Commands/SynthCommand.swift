@@ -43,7 +43,7 @@ struct SynthCommand: ParsableCommand {
     }
     guard samples > 0, steps > 0 else { throw ValidationError("--samples and --steps must be positive") }
     BLAS.threads = 1
-    let (real, report) = try D4RLFile.read(dataset)
+    let (real, report) = try DatasetFile.read(dataset)
     for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
     let modelURL = URL(fileURLWithPath: output + ".model.safetensors")
     let diffusion: DiffusionModel

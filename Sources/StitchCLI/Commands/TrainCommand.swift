@@ -100,12 +100,12 @@ struct TrainCommand: ParsableCommand {
     var data: Dataset? = nil
     if !online {
       guard let dataset else { throw ValidationError("--dataset is required for offline algorithm \(A.id)") }
-      let (ds, report) = try D4RLFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
+      let (ds, report) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
       data = ds
     }
     guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
-    let extra = try synthetic.map { try D4RLFile.read($0).0 }
+    let extra = try synthetic.map { try DatasetFile.read($0).0 }
     let loaded = data
     StopSignal.install()
     let summaries = SummaryBox(count: seedList.count)
@@ -180,10 +180,10 @@ struct TrainCommand: ParsableCommand {
     guard !AlgorithmRegistry.isOnline(type) else { throw ValidationError("resuming online runs is not supported yet") }
     guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
     let trainer = try OfflineTrainer<A>.load(from: folder)
-    let (ds, _) = try D4RLFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
+    let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
     StopSignal.install()
     let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
-    let extra = try synthetic.map { try D4RLFile.read($0).0 }
+    let extra = try synthetic.map { try DatasetFile.read($0).0 }
     let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
     reporter.finish()
     try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)

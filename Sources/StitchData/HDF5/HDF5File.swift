@@ -168,6 +168,30 @@ final class HDF5File {
     try write(key, shape: shape, memType: stitch_H5T_NATIVE_FLOAT(), fileType: stitch_H5T_IEEE_F32LE(), data: UnsafeRawPointer(values.baseAddress))
   }
 
+  /// Writes a float64 dataset (gzip-compressed, chunked like `writeFloats`).
+  func writeDoubles(_ key: String, shape: [Int], values: [Double]) throws {
+    try values.withUnsafeBytes { try write(key, shape: shape, memType: stitch_H5T_NATIVE_DOUBLE(), fileType: stitch_H5T_IEEE_F64LE(), data: $0.baseAddress) }
+  }
+
+  /// Creates a group (and its parents) if missing.
+  func makeGroup(_ path: String) {
+    makeGroups(for: path + "/x")
+  }
+
+  /// Writes an int64 scalar attribute on a group.
+  func writeAttribute(_ group: String, _ name: String, _ value: Int64) throws {
+    let g = H5Gopen2(id, group, stitch_H5P_DEFAULT())
+    guard g >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "no group \(group)") }
+    defer { H5Gclose(g) }
+    let space = H5Screate(H5S_SCALAR)
+    defer { H5Sclose(space) }
+    let a = H5Acreate2(g, name, stitch_H5T_NATIVE_INT64(), space, stitch_H5P_DEFAULT(), stitch_H5P_DEFAULT())
+    guard a >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "cannot create attribute \(group)@\(name)") }
+    defer { H5Aclose(a) }
+    var v = value
+    guard H5Awrite(a, stitch_H5T_NATIVE_INT64(), &v) >= 0 else { throw HDF5Error.writeFailed(file: path, detail: "cannot write attribute \(group)@\(name)") }
+  }
+
   /// Writes a boolean dataset as an HDF5 enum over int8 {FALSE=0, TRUE=1}, which h5py reads as NumPy bool.
   func writeBools(_ key: String, values: [Bool]) throws {
     let enumType = H5Tenum_create(stitch_H5T_NATIVE_INT8())
