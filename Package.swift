@@ -42,7 +42,7 @@ let package = Package(
       name: "StitchCLI",
       dependencies: ["Stitch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       swiftSettings: swiftSettings),
-    .executableTarget(name: "stitch", dependencies: ["StitchCLI"], swiftSettings: swiftSettings),
+    .executableTarget(name: "stitch", dependencies: ["StitchCLI", "StitchTensor"], swiftSettings: swiftSettings),
 
     // MARK: - System libraries (Debian packages; see scripts/bootstrap)
     .systemLibrary(

@@ -19,3 +19,23 @@ import StitchTensor
     BLAS.threads = before
   }
 }
+
+/// OpenBLAS's fallback to a generic kernel on CPUs newer than its table is corrected from the CPU flags, and only then.
+@Suite struct BLASCoreChoiceTests {
+  static let avx512: Set<String> = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
+
+  @Test func genericKernelOnAnAVX512MachineBecomesSkylakeX() {
+    #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: Self.avx512) == "SkylakeX")
+  }
+
+  @Test func avx2WithoutAVX512BecomesHaswell() {
+    #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: ["avx", "avx2", "fma"]) == "Haswell")
+  }
+
+  @Test func aSpecificKernelTheUsersChoiceOrUnknownFlagsAreLeftAlone() {
+    #expect(BLAS.preferredCoreType(current: "Cooperlake", environment: [:], cpuFlags: Self.avx512) == nil)
+    #expect(BLAS.preferredCoreType(current: "Prescott", environment: ["OPENBLAS_CORETYPE": "Prescott"], cpuFlags: Self.avx512) == nil)
+    #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: nil) == nil)
+    #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: ["sse3", "ssse3"]) == nil)
+  }
+}

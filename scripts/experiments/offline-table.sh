@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 NAME=$1; ENV=$2; STEPS=$3; shift 3
 ALGOS=${*:-bc td3bc iql rebrac}
-STITCH=.build/release/stitch
+STITCH=${STITCH:-.build/release/stitch}
 [ -f "data/$NAME.hdf5" ] || $STITCH dataset make "$NAME" --size 1000000 --seed 0 -o "data/$NAME.hdf5"
 FAMILY=${NAME%%-*}
 for ALGO in $ALGOS; do

@@ -107,6 +107,7 @@ public struct OfflineTrainer<A: Algorithm> {
     }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
     let sampler = UniformSampler(ds)
+    let weighted = try options.returnWeightTemperature.map { try TrajectoryWeightedSampler(ds, temperature: $0) }
     let mixed = synthetic.map { MixedDatasetSampler(real: ds, synthetic: $0, ratio: options.syntheticRatio) }
     var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
     var sums: Metrics = [:]
@@ -145,7 +146,9 @@ public struct OfflineTrainer<A: Algorithm> {
     var stopped = false
     while step < options.steps {
       if shouldStop() { stopped = true; break }
-      if let mixed { mixed.sample(into: &batch, using: &batches) } else { sampler.sample(into: &batch, using: &batches) }
+      if let mixed { mixed.sample(into: &batch, using: &batches) }
+      else if let weighted { weighted.sample(into: &batch, using: &batches) }
+      else { sampler.sample(into: &batch, using: &batches) }
       let m = try algorithm.update(on: batch)
       step += 1
       for (k, v) in m { sums[k, default: 0] += v }

@@ -22,6 +22,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public var normalizeRewards = false
   /// Fraction of each batch drawn from the synthetic dataset when one is given (SynthER).
   public var syntheticRatio = 0.5
+  /// Return-weighted trajectory sampling (Hong et al. 2023) with this temperature α instead of uniform
+  /// sampling; nil samples uniformly. Optional so that run folders written before it existed still resume.
+  public var returnWeightTemperature: Double? = nil
   /// The evaluation environment's Gymnasium id.
   public var environment = ""
   /// Online only: uniformly random actions for this many first steps (SAC: 5k–10k).

@@ -17,7 +17,7 @@ struct MachineInfo {
       ("hdf5", HDF5Library.version),
       ("mujoco", MuJoCoLibrary.version),
     ]
-    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"] {
+    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC"] {
       if let value = env[key] { fields.append((key, value)) }
     }
     return MachineInfo(fields: fields)

@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --synthetic data/pendulum-synth.hdf5 --synthetic-ratio 0.5 --env Pendulum-v1
+        stitch train --algo iql --dataset data/pendulum-medium-replay.hdf5 --env Pendulum-v1 --return-weighted 0.1
       """)
 
   @Option(help: "Algorithm id (bc, td3bc, iql, cql, rebrac, sac).") var algo: String?
@@ -39,6 +40,8 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Drop transitions with NaN/inf values instead of refusing the dataset.") var dropNonFinite = false
   @Option(help: "Synthetic transitions (stitch synth) mixed into every batch.") var synthetic: String?
   @Option(help: "Fraction of each batch drawn from --synthetic (1 = synthetic only, as SynthER's offline runs).") var syntheticRatio: Double = 0.5
+  @Option(help: ArgumentHelp("Sample episodes by return (Hong et al. 2023, RW) with temperature ALPHA (paper: 0.1) instead of uniformly.", valueName: "ALPHA"))
+  var returnWeighted: Double?
   @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
 
@@ -83,6 +86,7 @@ struct TrainCommand: ParsableCommand {
     o.normalizeRewards = normalizeRewards
     o.environment = environment
     o.syntheticRatio = syntheticRatio
+    o.returnWeightTemperature = returnWeighted
     o.randomSteps = min(5000, steps / 5)
     return o
   }
@@ -104,6 +108,8 @@ struct TrainCommand: ParsableCommand {
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
       data = ds
     }
+    if let alpha = returnWeighted, !(alpha.isFinite && alpha > 0) { throw ValidationError("--return-weighted needs a positive temperature, got \(alpha)") }
+    if returnWeighted != nil, synthetic != nil { throw ValidationError("--return-weighted and --synthetic cannot be combined yet (synthetic transitions have no episodes)") }
     guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
     let loaded = data

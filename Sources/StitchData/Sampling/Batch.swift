@@ -14,6 +14,8 @@ public struct Batch: Sendable {
   public var nextObservations: Tensor
   public var terminals: Tensor
   public var nextActions: Tensor
+  /// Written by samplers so that their cache-warming loads are not optimised away; meaningless.
+  var scratch: Float = 0
 
   public init(size: Int, observationDim: Int, actionDim: Int) {
     observations = Tensor.zeros([size, observationDim])
@@ -25,16 +27,4 @@ public struct Batch: Sendable {
   }
 
   public var size: Int { rewards.shape[0] }
-
-  /// Fills row `row` from transition `i` of the given columns.
-  @inline(__always)
-  static func fill(row: Int, from i: Int, _ o: UnsafeBufferPointer<Float>, _ a: UnsafeBufferPointer<Float>, _ r: UnsafeBufferPointer<Float>,
-                     _ n: UnsafeBufferPointer<Float>, _ t: UnsafeBufferPointer<Bool>, od: Int, ad: Int,
-                     _ po: UnsafeMutableBufferPointer<Float>, _ pa: UnsafeMutableBufferPointer<Float>, _ pr: UnsafeMutableBufferPointer<Float>,
-                     _ pn: UnsafeMutableBufferPointer<Float>, _ pt: UnsafeMutableBufferPointer<Float>) {
-    for j in 0..<od { po[row * od + j] = o[i * od + j]; pn[row * od + j] = n[i * od + j] }
-    for j in 0..<ad { pa[row * ad + j] = a[i * ad + j] }
-    pr[row] = r[i]
-    pt[row] = t[i] ? 1 : 0
-  }
 }
