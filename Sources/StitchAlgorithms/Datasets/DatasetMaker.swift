@@ -6,8 +6,8 @@ import Foundation
 /// timeout too (it did not terminate).
 ///
 /// Kinds: `random` (uniform actions), `medium` and `expert` (bundled SAC policies), `medium-expert` (the
-/// concatenation of a medium and an expert dataset of the given size each, as D4RL). `medium-replay` needs the
-/// replay buffer of the medium policy's training run and is not made by this function.
+/// concatenation of a medium and an expert dataset of the given size each, as D4RL). `medium-replay` is cut from
+/// the replay buffer of the medium policy's training run (`mediumReplay(_:run:until:)`).
 public enum DatasetMaker {
   /// Errors making datasets.
   public enum MakeError: Error, CustomStringConvertible {
@@ -54,8 +54,47 @@ public enum DatasetMaker {
       a.metadata["policy"] = "\(family)-medium + \(family)-expert"
       return a
     default:
-      throw MakeError.badName("\(kind) datasets need the medium policy's replay buffer, which is not bundled yet")
+      throw MakeError.badName("\(kind) datasets are cut from a SAC run's replay buffer: stitch dataset make \(name) --from-run RUN/seed_0 --until STEP")
     }
+  }
+
+  /// D4RL's medium-replay (Fu et al. 2020, §5): every transition SAC saw while training up to the medium policy,
+  /// i.e. the first `until` rows of the replay buffer saved in an online run's checkpoint (`stitch train --algo
+  /// sac`, which stores the buffer for exact resume), with actions mapped back to the environment's range. The
+  /// last row, when the cut falls inside an episode, is marked as a timeout (the episode did not terminate).
+  /// - Throws: when the run is not a SAC run on the task's environment, has not reached `until` steps, or its
+  ///   buffer has wrapped (its first transitions are gone).
+  public static func mediumReplay(_ name: String, run folder: URL, until: Int) throws -> Dataset {
+    let (family, kind) = try parse(name)
+    guard kind == "medium-replay" else { throw MakeError.badName("'\(name)' is not a medium-replay dataset") }
+    let envID = try environment(for: family)
+    let trainer = try OnlineTrainer<SAC>.load(from: folder)
+    guard trainer.options.environment == envID else {
+      throw MakeError.badName("\(folder.path) trained on \(trainer.options.environment), not \(envID)")
+    }
+    let c = try Checkpoint.read(from: folder.appendingPathComponent("checkpoint.safetensors"))
+    let buffer = try OnlineTrainer<SAC>.replayBuffer(from: c, capacity: trainer.options.replayCapacity)
+    guard buffer.added == buffer.count else {
+      throw MakeError.badName("the replay buffer of \(folder.path) has wrapped (\(buffer.added) added, capacity \(buffer.capacity)): its first transitions are gone")
+    }
+    guard until > 0, until <= buffer.count else {
+      throw MakeError.badName("--until \(until): the run's buffer holds \(buffer.count) transitions (the run reached step \(buffer.count))")
+    }
+    let env = try EnvironmentRegistry.make(envID)
+    let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
+    let b = buffer.storage, od = b.observationDim, ad = b.actionDim
+    var ds = Dataset(observationDim: od, actionDim: ad)
+    for i in 0..<until {
+      let action = scaling.toEnvironment(Array(b.actions[i * ad ..< (i + 1) * ad])).map(Float.init)
+      ds.append(observation: Array(b.observations[i * od ..< (i + 1) * od]), action: action, reward: b.rewards[i],
+                nextObservation: Array(b.nextObservations[i * od ..< (i + 1) * od]), terminal: b.terminals[i],
+                timeout: b.timeouts[i] || (i == until - 1 && !b.terminals[i]))
+    }
+    ds.metadata = [
+      "dataset": name, "environment": envID, "policy": "SAC replay buffer, steps 1-\(until)", "run": folder.path,
+      "seed": String(trainer.options.seed), "stitch_version": StitchVersion.string, "algorithm": "SAC",
+    ]
+    return ds
   }
 
   static func rollout(_ envID: String, policy: BehaviourPolicy?, size: Int, seed: UInt64, name: String, progress: ((Int) -> Void)?) throws -> Dataset {

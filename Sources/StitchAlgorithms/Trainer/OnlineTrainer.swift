@@ -21,13 +21,70 @@ public struct OnlineTrainer<A: Algorithm> {
     self.folder = folder
   }
 
+  struct SavedConfig<C: Codable>: Codable {
+    var algorithm: String
+    var configuration: C
+    var options: TrainingOptions
+  }
+
+  /// Writes `config.json` for this run.
+  func writeConfig() throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    let data = try encoder.encode(SavedConfig(algorithm: A.id, configuration: configuration, options: options))
+    try AtomicFile.write(data, to: folder.appendingPathComponent("config.json"))
+  }
+
+  /// Reads a run folder's configuration (for `--resume`).
+  public static func load(from folder: URL) throws -> OnlineTrainer<A> {
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let data = try Data(contentsOf: folder.appendingPathComponent("config.json"))
+    let saved = try decoder.decode(SavedConfig<A.Configuration>.self, from: data)
+    return OnlineTrainer(configuration: saved.configuration, options: saved.options, folder: folder)
+  }
+
+  /// Stores the replay buffer's slots, cursor and count in a checkpoint (flags as 0/1 Float32 columns).
+  static func store(_ buffer: ReplayBuffer, into c: inout Checkpoint) {
+    let d = buffer.storage, n = d.count
+    c.tensors["replay.observations"] = Tensor(shape: [n, d.observationDim], scalars: d.observations)
+    c.tensors["replay.actions"] = Tensor(shape: [n, d.actionDim], scalars: d.actions)
+    c.tensors["replay.rewards"] = Tensor(shape: [n], scalars: d.rewards)
+    c.tensors["replay.next_observations"] = Tensor(shape: [n, d.observationDim], scalars: d.nextObservations)
+    c.tensors["replay.terminals"] = Tensor(shape: [n], scalars: d.terminals.map { $0 ? 1 : 0 })
+    c.tensors["replay.timeouts"] = Tensor(shape: [n], scalars: d.timeouts.map { $0 ? 1 : 0 })
+    c.metadata["replay_cursor"] = String(buffer.cursor)
+    c.metadata["replay_added"] = String(buffer.added)
+  }
+
+  /// The replay buffer saved in a checkpoint by `store(_:into:)`.
+  public static func replayBuffer(from c: Checkpoint, capacity: Int) throws -> ReplayBuffer {
+    func column(_ key: String) throws -> Tensor {
+      guard let t = c.tensors["replay." + key] else { throw Checkpoint.RestoreError.missing("replay." + key) }
+      return t
+    }
+    let obs = try column("observations"), act = try column("actions")
+    guard obs.shape.count == 2, act.shape.count == 2 else {
+      throw DatasetError.invalid(file: "replay buffer", problem: "observations/actions are not matrices (\(obs.shape), \(act.shape))")
+    }
+    let storage = Dataset(observationDim: obs.shape[1], actionDim: act.shape[1], observations: obs.scalars, actions: act.scalars,
+                          rewards: try column("rewards").scalars, nextObservations: try column("next_observations").scalars,
+                          terminals: try column("terminals").scalars.map { $0 != 0 }, timeouts: try column("timeouts").scalars.map { $0 != 0 })
+    return try ReplayBuffer(capacity: capacity, storage: storage, cursor: try c.counter("replay_cursor"), added: try c.counter("replay_added"))
+  }
+
   /// The reset seed of episode `k` (its own split of the run's "env" stream).
   static func seed(_ stream: RandomStream, _ k: Int) -> UInt64 {
     var s = stream.split(UInt64(k))
     return s.next()
   }
 
-  public func run(progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
+  /// Runs the loop; with `resume`, continues from the folder's checkpoint exactly where it stopped: networks,
+  /// optimizers, random streams, replay buffer and counters come from the checkpoint, and the episode in progress
+  /// is re-entered by resetting with its seed and re-applying its actions (the buffer's last rows), which puts a
+  /// deterministic environment back in the same state without saving simulator internals.
+  public func run(resume: Bool = false, progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
     let start = Date()
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var env = try EnvironmentRegistry.make(options.environment)
@@ -40,15 +97,57 @@ public struct OnlineTrainer<A: Algorithm> {
     let resets = root.child(named: "env")
     var buffer = ReplayBuffer(capacity: options.replayCapacity, observationDim: od, actionDim: ad)
     var batch = Batch(size: options.batchSize, observationDim: od, actionDim: ad)
-    let log = try MetricsLog(folder: folder)
+    let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
     var episode = 0
-    var obs = try env.reset(seed: Self.seed(resets, episode)).observation
+    var episodeSteps = 0
     var episodeReturn = 0.0
     var evaluations: [[Double]] = []
     var sums: Metrics = [:]
     var counted = 0
     var step = 0
     var stopped = false
+    var obs: [Double]
+    if resume {
+      let c = try Checkpoint.read(from: checkpointURL)
+      try algorithm.restore(from: c)
+      batches = try c.randomStream("batch_rng")
+      exploration = try c.randomStream("exploration_rng")
+      step = try c.counter("step")
+      episode = try c.counter("episode")
+      episodeSteps = try c.counter("episode_steps")
+      evaluations = try JSONDecoder().decode([[Double]].self, from: Data((c.metadata["evaluations"] ?? "[]").utf8))
+      buffer = try Self.replayBuffer(from: c, capacity: options.replayCapacity)
+      obs = try env.reset(seed: Self.seed(resets, episode)).observation
+      let stored = buffer.storage
+      for slot in buffer.lastSlots(episodeSteps) {
+        let s = try env.step(scaling.toEnvironment(Array(stored.actions[slot * ad ..< (slot + 1) * ad])))
+        obs = s.observation
+        episodeReturn += s.reward
+      }
+    } else {
+      try writeConfig()
+      obs = try env.reset(seed: Self.seed(resets, episode)).observation
+    }
+    let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
+
+    func save() throws {
+      var c = Checkpoint()
+      algorithm.store(into: &c)
+      c.store(batches, as: "batch_rng")
+      c.store(exploration, as: "exploration_rng")
+      Self.store(buffer, into: &c)
+      c.metadata["step"] = String(step)
+      c.metadata["episode"] = String(episode)
+      c.metadata["episode_steps"] = String(episodeSteps)
+      c.metadata["algorithm"] = A.id
+      c.metadata["environment"] = options.environment
+      c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
+      c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(ObservationNormalizer(identity: od)), as: UTF8.self)
+      c.metadata["evaluations"] = String(decoding: try JSONEncoder().encode(evaluations), as: UTF8.self)
+      c.metadata["stitch_version"] = StitchVersion.string
+      try c.write(to: checkpointURL)
+    }
+
     while step < options.steps {
       if shouldStop() { stopped = true; break }
       let action: [Float]
@@ -63,9 +162,11 @@ public struct OnlineTrainer<A: Algorithm> {
       episodeReturn += s.reward
       obs = s.observation
       step += 1
+      episodeSteps += 1
       if s.terminated || s.truncated {
         try log.append(step: step, ["train_episode_return": episodeReturn])
         episode += 1
+        episodeSteps = 0
         episodeReturn = 0
         obs = try env.reset(seed: Self.seed(resets, episode)).observation
       }
@@ -92,18 +193,10 @@ public struct OnlineTrainer<A: Algorithm> {
         try onEvaluation?(step, result.meanReturn, algorithm)
         try LearningCurve.write(evaluations, label: A.id, task: options.environment, to: folder.appendingPathComponent("learning_curve.svg"))
       }
-      if step % options.checkpointInterval == 0 || step == options.steps {
-        var c = Checkpoint()
-        algorithm.store(into: &c)
-        c.metadata["step"] = String(step)
-        c.metadata["algorithm"] = A.id
-        c.metadata["environment"] = options.environment
-        c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
-        c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(ObservationNormalizer(identity: od)), as: UTF8.self)
-        try c.write(to: folder.appendingPathComponent("checkpoint.safetensors"))
-      }
+      if step % options.checkpointInterval == 0 || step == options.steps { try save() }
       progress?(step, evaluations.last.map { String(format: "eval return %.1f", $0[1]) } ?? "")
     }
+    if stopped { try save() }
     let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
     let summary = RunSummary(algorithm: A.id, environment: options.environment, seed: options.seed, steps: step,
                              finalReturn: evaluations.last?[1], finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(),

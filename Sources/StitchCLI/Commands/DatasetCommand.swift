@@ -50,15 +50,20 @@ struct DatasetMake: ParsableCommand {
     commandName: "make",
     abstract: "Roll out a bundled behaviour policy (or a random one) into a D4RL-layout HDF5 file.",
     discussion: """
-      TASK-KIND with KIND in random, medium, expert, medium-expert (medium-replay is not available yet).
+      TASK-KIND with KIND in random, medium, expert, medium-expert, medium-replay. medium-replay is D4RL's "every
+      transition SAC saw until the medium policy": the first --until rows of the replay buffer in a SAC run's
+      checkpoint (--from-run RUN/seed_K); regenerate that run with the same seed to remake it.
       Tasks: pendulum, mountaincarcontinuous, hopper, halfcheetah, walker2d, ant (MuJoCo tasks roll out in their v4 versions; medium/expert need a bundled policy). Bundled policies: \
       \(BehaviourPolicy.bundledNames.joined(separator: ", ")).
       Terminals mark terminations, timeouts the time limit (as D4RL). Same seed, same bytes.
       Example:
         stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
+        stitch dataset make pendulum-medium-replay --from-run runs/sac/seed_0 --until 6000 -o data/pendulum-medium-replay.hdf5
       """)
 
   @Argument(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
+  @Option(help: "medium-replay: the SAC run folder (RUN/seed_K) whose replay buffer is cut.") var fromRun: String?
+  @Option(help: "medium-replay: keep the buffer's first N transitions (the medium snapshot's step).") var until: Int?
   @Option(help: "Transitions (D4RL default 1,000,000; medium-expert makes twice this).") var size: Int = 1_000_000
   @Option(help: "Seed of the rollouts.") var seed: UInt64 = 0
   @Option(name: .shortAndLong, help: "Output .hdf5 file.") var output: String
@@ -66,10 +71,19 @@ struct DatasetMake: ParsableCommand {
   func run() throws {
     BLAS.threads = 1
     guard size > 0 else { throw ValidationError("--size must be positive") }
+    if name.hasSuffix("-medium-replay") {
+      guard let fromRun, let until else { throw ValidationError("\(name) needs --from-run RUN/seed_K and --until STEP (a SAC run's replay buffer)") }
+      try write(try DatasetMaker.mediumReplay(name, run: URL(fileURLWithPath: fromRun), until: until))
+      return
+    }
     let reporter = ProgressReporter(label: "dataset \(name)", total: name.hasSuffix("medium-expert") ? 2 * size : size, unit: "transitions")
     var done = 0
     let ds = try DatasetMaker.make(name, size: size, seed: seed) { _ in done += 1000; reporter.update(done) }
     reporter.finish()
+    try write(ds)
+  }
+
+  func write(_ ds: Dataset) throws {
     let folder = URL(fileURLWithPath: output).deletingLastPathComponent()
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try D4RLFile.write(ds, to: output)

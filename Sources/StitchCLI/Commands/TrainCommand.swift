@@ -129,15 +129,7 @@ struct TrainCommand: ParsableCommand {
         let summary: RunSummary
         if online {
           var trainer = OnlineTrainer<A>(configuration: configuration, options: opts, folder: folder)
-          trainer.onEvaluation = { step, meanReturn, agent in
-            // Keep a policy snapshot at every evaluation: behaviour policies ("medium", "expert") are chosen
-            // from these by their measured return (`stitch policy export`).
-            guard let sac = agent as? SAC else { return }
-            let scaling = ActionScaling(low: try EnvironmentRegistry.make(env).actionSpace.low, high: try EnvironmentRegistry.make(env).actionSpace.high)
-            try BehaviourPolicy.save(actor: sac.policyNetwork, task: env, kind: "snapshot", scaling: scaling,
-                                     metadata: ["step": String(step), "eval_return": String(meanReturn), "seed": String(opts.seed)],
-                                     to: folder.appendingPathComponent("snapshots/step_\(step).safetensors"))
-          }
+          trainer.onEvaluation = Self.snapshotHook(env: env, folder: folder, seed: opts.seed)
           summary = try trainer.run(progress: progress)
         } else {
           summary = try OfflineTrainer<A>(configuration: configuration, options: opts, folder: folder).run(dataset: loaded!, synthetic: extra, progress: progress)
@@ -182,8 +174,29 @@ struct TrainCommand: ParsableCommand {
     try withAlgorithm(type, Visitor(command: self, action: .resume(folder)))
   }
 
+  /// Keeps a policy snapshot at every evaluation of an online SAC run: behaviour policies ("medium", "expert")
+  /// are chosen from these by their measured return (`stitch policy export`).
+  static func snapshotHook<A: Algorithm>(env: String, folder: URL, seed: UInt64) -> (Int, Double, A) throws -> Void {
+    return { step, meanReturn, agent in
+      guard let sac = agent as? SAC else { return }
+      let space = try EnvironmentRegistry.make(env).actionSpace
+      try BehaviourPolicy.save(actor: sac.policyNetwork, task: env, kind: "snapshot", scaling: ActionScaling(low: space.low, high: space.high),
+                               metadata: ["step": String(step), "eval_return": String(meanReturn), "seed": String(seed)],
+                               to: folder.appendingPathComponent("snapshots/step_\(step).safetensors"))
+    }
+  }
+
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
-    guard !AlgorithmRegistry.isOnline(type) else { throw ValidationError("resuming online runs is not supported yet") }
+    if AlgorithmRegistry.isOnline(type) {
+      var trainer = try OnlineTrainer<A>.load(from: folder)
+      trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
+      StopSignal.install()
+      let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
+      let s = try trainer.run(resume: true) { step, note in reporter.update(step, note: note) }
+      reporter.finish()
+      try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
+      return
+    }
     guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
     let trainer = try OfflineTrainer<A>.load(from: folder)
     let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))

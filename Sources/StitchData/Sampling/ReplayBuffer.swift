@@ -15,6 +15,27 @@ public struct ReplayBuffer: Sendable {
     storage = Dataset(observationDim: observationDim, actionDim: actionDim)
   }
 
+  /// A buffer holding `storage` as its slots (as saved in a checkpoint), with the given write cursor and count.
+  /// - Throws: `DatasetError.invalid` when the parts disagree (a damaged or foreign checkpoint).
+  public init(capacity: Int, storage: Dataset, cursor: Int, added: Int) throws {
+    let problem: String?
+    if capacity <= 0 { problem = "capacity \(capacity) is not positive" }
+    else if storage.count != Swift.min(added, capacity) { problem = "holds \(storage.count) transitions but \(added) were added to a buffer of capacity \(capacity)" }
+    else if !(0..<capacity).contains(cursor) || cursor != added % capacity { problem = "cursor \(cursor) does not follow from \(added) additions" }
+    else { problem = storage.invariantViolations().first }
+    if let problem { throw DatasetError.invalid(file: "replay buffer", problem: problem) }
+    self.capacity = capacity
+    self.storage = storage
+    self.cursor = cursor
+    self.added = added
+  }
+
+  /// Slot indices of the last `k` transitions added, oldest first.
+  public func lastSlots(_ k: Int) -> [Int] {
+    precondition(k <= count, "only \(count) transitions are held")
+    return (0..<k).map { ((cursor - k + $0) % capacity + capacity) % capacity }
+  }
+
   /// The number of transitions held.
   public var count: Int { Swift.min(added, capacity) }
 

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Stitch
+
+/// `stitch report`: one results-table row per run folder, from the `summary.json` of each seed.
+struct ReportCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report",
+    abstract: "Summarise training runs as a Markdown table (final normalized score mean ± std over seeds).",
+    discussion: """
+      Each RUN is a folder made by `stitch train --out RUN` (holding seed_K/summary.json) or one seed's folder.
+      Columns: run, algorithm, environment, seeds, steps reached (minimum over seeds), final normalized score
+      (mean ± population std over seeds, the last evaluation of each), best evaluation's score (mean over seeds),
+      the per-seed final scores, and wall-clock minutes (mean per seed). A seed whose summary is missing (still
+      running, or stopped before its first evaluation) is listed as missing, never silently dropped.
+      Example:
+        stitch report runs/table/hopper-medium/*
+      """)
+
+  @Argument(help: "Run folders.") var runs: [String]
+  @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
+
+  func run() throws {
+    let decoder = JSONDecoder()
+    if !json {
+      print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
+      print("|---|---|---|---|---|---|---|---|---|")
+    }
+    for path in runs {
+      let root = URL(fileURLWithPath: path)
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("\(path): not a run folder")
+      }
+      let seedFolders = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+        .filter { $0.hasPrefix("seed_") }.sorted { (Int($0.dropFirst(5)) ?? 0) < (Int($1.dropFirst(5)) ?? 0) }
+      let folders = seedFolders.isEmpty ? [root] : seedFolders.map { root.appendingPathComponent($0) }
+      var summaries: [RunSummary] = [], missing: [String] = []
+      for f in folders {
+        let file = f.appendingPathComponent("summary.json")
+        if let data = try? Data(contentsOf: file) {
+          do { summaries.append(try decoder.decode(RunSummary.self, from: data)) } catch {
+            throw ValidationError("\(file.path): not a Stitch run summary (\(error))")
+          }
+        } else {
+          missing.append(f.lastPathComponent)
+        }
+      }
+      let finals = summaries.compactMap(\.finalNormalizedScore), bests = summaries.compactMap(\.bestNormalizedScore)
+      let mean = finals.isEmpty ? Double.nan : finals.reduce(0, +) / Double(finals.count)
+      let std = finals.isEmpty ? Double.nan : (finals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finals.count)).squareRoot()
+      let best = bests.isEmpty ? Double.nan : bests.reduce(0, +) / Double(bests.count)
+      let steps = summaries.map(\.steps).min() ?? 0
+      let minutes = summaries.isEmpty ? 0 : summaries.map(\.seconds).reduce(0, +) / Double(summaries.count) / 60
+      let name = root.lastPathComponent
+      if json {
+        let object = JSONText.object([
+          ("run", .string(path)), ("algorithm", .string(summaries.first?.algorithm ?? "")),
+          ("environment", .string(summaries.first?.environment ?? "")), ("seeds", .integer(summaries.count)),
+          ("missing", .array(missing.map(JSONText.string))), ("steps", .integer(steps)),
+          ("final_score_mean", finals.isEmpty ? .null : .number(mean)), ("final_score_std", finals.isEmpty ? .null : .number(std)),
+          ("best_score_mean", bests.isEmpty ? .null : .number(best)), ("final_scores", .array(finals.map(JSONText.number))),
+          ("minutes_per_seed", .number(minutes)),
+        ])
+        print(object)
+        continue
+      }
+      let perSeed = finals.map { String(format: "%.1f", $0) }.joined(separator: ", ") + (missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")))")
+      let stopped = summaries.contains(where: \.stoppedEarly) ? " (stopped early)" : ""
+      print("| \(name) | \(summaries.first?.algorithm ?? "?") | \(summaries.first?.environment ?? "?") | \(summaries.count) | \(steps)\(stopped) | "
+            + (finals.isEmpty ? "n/a" : String(format: "%.1f ± %.1f", mean, std)) + " | "
+            + (bests.isEmpty ? "n/a" : String(format: "%.1f", best)) + " | \(perSeed) | " + String(format: "%.0f", minutes) + " |")
+    }
+  }
+}
