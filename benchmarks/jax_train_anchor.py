@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""JAX anchor for `stitch bench train`: jit-compiled whole update steps of TD3+BC, IQL and CQL.
+"""JAX anchor for `stitch bench train`: jit-compiled whole update steps of TD3+BC, IQL, CQL and SAC.
 
-Each algorithm is written here from the papers' update rules with CORL's default hyperparameters at HalfCheetah
-dimensions (observation 17, action 6, batch 256, gamma 0.99, tau 0.005, Adam). As in JAX-CORL, K = 8 updates are
-fused into one compiled call (`jax.lax.scan` over 8 pre-sampled batches). Batch content does not matter for timing:
-64 random batches are made on the host once, moved to the device once, and cycled.
+Each algorithm is written here from the papers' update rules with CORL's default hyperparameters. The offline ones
+(TD3+BC, IQL, CQL) run at HalfCheetah dimensions (observation 17, action 6); the online SAC update runs at Hopper
+dimensions (observation 11, action 3); all use batch 256, gamma 0.99, tau 0.005, Adam. As in JAX-CORL, K = 8 updates
+are fused into one compiled call (`jax.lax.scan` over 8 pre-sampled batches). Batch content does not matter for
+timing: 64 random batches per set of dimensions are made on the host once, moved to the device once, and cycled.
 
 Prints one JSON object:
   {"jax_version": ..., "threads": T, "results": [{"name": "td3bc", "anchor_steps_per_second": X}, ...]}
 where a step is one gradient update (8 per compiled call), the median rate over 7 timed batches.
 
-  python benchmarks/jax_train_anchor.py [--threads 1|2] [--seconds 3] [--algos td3bc,iql,cql]
+  python benchmarks/jax_train_anchor.py [--threads 1|2] [--seconds 3] [--algos td3bc,iql,cql[,sac]]
+
+`--algos` defaults to td3bc,iql,cql; add sac (e.g. `--algos sac` or `--algos td3bc,iql,cql,sac`) for the SAC anchor.
 """
 import argparse
 import json
@@ -21,7 +24,7 @@ import time
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--seconds", type=float, default=3.0, help="total timed seconds per algorithm (7 batches)")
-parser.add_argument("--algos", default="td3bc,iql,cql")
+parser.add_argument("--algos", default="td3bc,iql,cql", help="comma-separated subset of td3bc,iql,cql,sac")
 args = parser.parse_args()
 
 # Thread count must be fixed before jax (and XLA's CPU client) is imported.
@@ -37,7 +40,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
-OBS, ACT, BATCH = 17, 6, 256
+OBS, ACT, BATCH = 17, 6, 256       # HalfCheetah (td3bc, iql, cql)
+SAC_OBS, SAC_ACT = 11, 3           # Hopper (sac)
 GAMMA, TAU = 0.99, 0.005
 K = 8             # updates fused per compiled call
 N_BATCHES = 64    # host-made batches, cycled
@@ -273,19 +277,91 @@ def cql(key):
     return state, fused(update)
 
 
-ALGOS = {"td3bc": td3bc, "iql": iql, "cql": cql}
+# ---------------------------------------------------------------------------------------------------------------
+# SAC (Haarnoja et al. 2018, arXiv 1812.05905), online update at Hopper dimensions: tanh-Gaussian actor (mean and
+# log_std heads, log_std clamped to [-20, 2]), twin critics, automatic entropy tuning (target -|A|, log_alpha init 0,
+# i.e. alpha 1), Adam 3e-4 for actor, critics and temperature, soft target update every step. Per step: one critic
+# update (target min Q'(s', a') - alpha log pi(a'|s'), a' ~ pi(.|s')), one actor update against the updated critics,
+# one temperature update from the actor's log-probs, then the Polyak update (the order of Stitch's SAC.update).
+
+def sac(key):
+    lr = 3e-4
+    target_entropy = -float(SAC_ACT)
+    ka, kc, key = jax.random.split(key, 3)
+    actor = mlp_init(ka, [SAC_OBS, 256, 256, 2 * SAC_ACT])
+    critic = twin_init(kc, [SAC_OBS + SAC_ACT, 256, 256, 1])
+    log_alpha = jnp.zeros((), jnp.float32)
+    actor_opt, alpha_opt, critic_opt = optax.adam(lr), optax.adam(lr), optax.adam(lr)
+    state = dict(actor=actor, critic=critic, critic_t=copy(critic), log_alpha=log_alpha,
+                 actor_os=actor_opt.init(actor), alpha_os=alpha_opt.init(log_alpha),
+                 critic_os=critic_opt.init(critic), key=key)
+
+    def sample(ap, obs, key):
+        """Reparameterised tanh-Gaussian sample and its log-density; obs (B, SAC_OBS) -> (B, SAC_ACT), (B,)."""
+        out = mlp(ap, obs)
+        mean, log_std = out[..., :SAC_ACT], jnp.clip(out[..., SAC_ACT:], -20.0, 2.0)
+        eps = jax.random.normal(key, mean.shape)
+        u = mean + jnp.exp(log_std) * eps
+        log_prob = jnp.sum(-0.5 * eps ** 2 - log_std - 0.5 * np.log(2 * np.pi), axis=-1)
+        # log |d tanh(u)/du| = log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u))
+        log_prob -= jnp.sum(2.0 * (np.log(2.0) - u - jax.nn.softplus(-2.0 * u)), axis=-1)
+        return jnp.tanh(u), log_prob
+
+    def update(st, b):
+        key, k_next, k_pi = jax.random.split(st["key"], 3)
+        obs, next_obs = b["obs"], b["next_obs"]
+        alpha = jnp.exp(st["log_alpha"])
+
+        # Critics: soft TD target from the target critics at a' ~ pi(.|s').
+        next_a, next_logp = sample(st["actor"], next_obs, k_next)
+        next_q = jnp.min(twin_q(st["critic_t"], next_obs, next_a), 0) - alpha * next_logp
+        target = b["rew"] + (1.0 - b["done"]) * GAMMA * next_q
+
+        def critic_loss(cp):
+            q = twin_q(cp, obs, b["act"])
+            return jnp.sum(jnp.mean((q - target) ** 2, axis=1))
+        gc = jax.grad(critic_loss)(st["critic"])
+        upd, critic_os = critic_opt.update(gc, st["critic_os"], st["critic"])
+        critic = optax.apply_updates(st["critic"], upd)
+
+        # Actor: alpha log pi(a|s) - min Q(s, a), a reparameterised, against the updated critics.
+        def actor_loss(ap):
+            a, log_pi = sample(ap, obs, k_pi)
+            q = jnp.min(twin_q(critic, obs, a), 0)
+            return jnp.mean(alpha * log_pi - q), log_pi
+        ga, log_pi = jax.grad(actor_loss, has_aux=True)(st["actor"])
+        upd, actor_os = actor_opt.update(ga, st["actor_os"], st["actor"])
+        actor = optax.apply_updates(st["actor"], upd)
+
+        # Temperature: -log_alpha * E[log pi + target entropy].
+        log_pi = jax.lax.stop_gradient(log_pi)
+        g_alpha = jax.grad(lambda la: -la * jnp.mean(log_pi + target_entropy))(st["log_alpha"])
+        upd, alpha_os = alpha_opt.update(g_alpha, st["alpha_os"], st["log_alpha"])
+        log_alpha = optax.apply_updates(st["log_alpha"], upd)
+
+        return dict(actor=actor, critic=critic, critic_t=soft_update(st["critic_t"], critic), log_alpha=log_alpha,
+                    actor_os=actor_os, alpha_os=alpha_os, critic_os=critic_os, key=key)
+
+    return state, fused(update)
+
+
+ALGOS = {"td3bc": td3bc, "iql": iql, "cql": cql, "sac": sac}
+# (observation, action) widths of each algorithm's batches; those not listed use HalfCheetah's (OBS, ACT).
+DIMS = {"sac": (SAC_OBS, SAC_ACT)}
 
 
 # ---------------------------------------------------------------------------------------------------------------
 
-def make_batches(seed=0):
-    """N_BATCHES random batches, grouped into N_BATCHES / K device-resident stacks of K batches each."""
+def make_batches(seed=0, dims=(OBS, ACT)):
+    """N_BATCHES random batches of (observation, action) widths `dims`, grouped into N_BATCHES / K
+    device-resident stacks of K batches each."""
+    obs_dim, act_dim = dims
     rng = np.random.default_rng(seed)
     f32 = np.float32
-    host = dict(obs=rng.standard_normal((N_BATCHES, BATCH, OBS), f32),
-                act=rng.uniform(-1, 1, (N_BATCHES, BATCH, ACT)).astype(f32),
+    host = dict(obs=rng.standard_normal((N_BATCHES, BATCH, obs_dim), f32),
+                act=rng.uniform(-1, 1, (N_BATCHES, BATCH, act_dim)).astype(f32),
                 rew=rng.standard_normal((N_BATCHES, BATCH), f32),
-                next_obs=rng.standard_normal((N_BATCHES, BATCH, OBS), f32),
+                next_obs=rng.standard_normal((N_BATCHES, BATCH, obs_dim), f32),
                 done=np.zeros((N_BATCHES, BATCH), f32))
     groups = N_BATCHES // K
     return [jax.device_put({k: v[g * K:(g + 1) * K] for k, v in host.items()}) for g in range(groups)]
@@ -317,8 +393,13 @@ def main():
     unknown = [n for n in names if n not in ALGOS]
     if unknown:
         sys.exit(f"jax_train_anchor: unknown algorithm(s) {unknown}; known: {sorted(ALGOS)}")
-    groups = make_batches()
-    results = [{"name": n, "anchor_steps_per_second": measure(n, args.seconds, groups)} for n in names]
+    batches = {}  # one set of batches per (observation, action) widths, made on first use
+    results = []
+    for n in names:
+        dims = DIMS.get(n, (OBS, ACT))
+        if dims not in batches:
+            batches[dims] = make_batches(dims=dims)
+        results.append({"name": n, "anchor_steps_per_second": measure(n, args.seconds, batches[dims])})
     print(json.dumps({"jax_version": jax.__version__, "threads": args.threads, "results": results}))
 
 

@@ -68,4 +68,33 @@ import StitchTensor
     }
     #expect { _ = try TrajectoryWeightedSampler(Dataset(observationDim: 1, actionDim: 1)) } throws: { "\($0)".contains("empty") }
   }
+
+  /// The AW value fit is least squares with an intercept: an exactly linear target is reproduced.
+  @Test func linearValueFitReproducesALinearTarget() {
+    let x: [[Double]] = [[0, 1], [1, 0], [2, 3], [-1, 5], [4, -2]]
+    let y = x.map { 2 + 3 * $0[0] - $0[1] }
+    for (p, t) in zip(TrajectoryWeightedSampler.linearFit(x, y), y) { #expect(Swift.abs(p - t) < 1e-6, "\(p) vs \(t)") }
+    // A constant observation dimension (collinear with the intercept) does not break the fit.
+    let constant = x.map { [$0[0], 7.0] }
+    let yc = constant.map { 1 - $0[0] }
+    for (p, t) in zip(TrajectoryWeightedSampler.linearFit(constant, yc), yc) { #expect(Swift.abs(p - t) < 1e-6) }
+  }
+
+  /// AW: when returns are explained by the first observation, every advantage is 0 and sampling is uniform over
+  /// transitions; two episodes from the same start differ by their advantage alone.
+  @Test func advantageWeightingDiscountsEasyStarts() throws {
+    var ds = Dataset(observationDim: 1, actionDim: 1)
+    // Episode returns 2·s₀ exactly: starts 0, 1, 2, lengths 2, 2, 2 (reward s₀ per step).
+    for s0 in [0, 1, 2] {
+      for t in 0..<2 { ds.append(observation: [Float(s0)], action: [0], reward: Float(s0), nextObservation: [Float(s0)], terminal: false, timeout: t == 1) }
+    }
+    let aw = try TrajectoryWeightedSampler(ds, temperature: 0.1, weighting: .advantages)
+    #expect(aw.episodeProbabilities.allSatisfy { Swift.abs($0 - 1.0 / 3) < 1e-6 }, "\(aw.episodeProbabilities)")
+    let rw = try TrajectoryWeightedSampler(ds, temperature: 0.1)
+    #expect(rw.episodeProbabilities[2] > 0.99)
+    // Add a fourth episode from start 1 with return 4 (2 above the line's 2): now it has the top advantage.
+    for t in 0..<2 { ds.append(observation: [1], action: [0], reward: 2, nextObservation: [1], terminal: false, timeout: t == 1) }
+    let aw2 = try TrajectoryWeightedSampler(ds, temperature: 0.1, weighting: .advantages)
+    #expect(aw2.episodeProbabilities[3] == aw2.episodeProbabilities.max(), "\(aw2.episodeProbabilities)")
+  }
 }

@@ -107,7 +107,7 @@ public struct OfflineTrainer<A: Algorithm> {
     }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
     let sampler = UniformSampler(ds)
-    let weighted = try options.returnWeightTemperature.map { try TrajectoryWeightedSampler(ds, temperature: $0) }
+    let weighted = try options.returnWeightTemperature.map { try TrajectoryWeightedSampler(ds, temperature: $0, weighting: options.weightByAdvantage == true ? .advantages : .returns) }
     let mixed = synthetic.map { MixedDatasetSampler(real: ds, synthetic: $0, ratio: options.syntheticRatio) }
     var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
     var sums: Metrics = [:]

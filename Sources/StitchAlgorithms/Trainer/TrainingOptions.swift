@@ -25,6 +25,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// Return-weighted trajectory sampling (Hong et al. 2023) with this temperature α instead of uniform
   /// sampling; nil samples uniformly. Optional so that run folders written before it existed still resume.
   public var returnWeightTemperature: Double? = nil
+  /// With `returnWeightTemperature`: weight episodes by advantage over a linear value of their initial
+  /// observation (AW) instead of by return (RW). nil or false: RW.
+  public var weightByAdvantage: Bool? = nil
   /// The evaluation environment's Gymnasium id.
   public var environment = ""
   /// Online only: uniformly random actions for this many first steps (SAC: 5k–10k).

@@ -7,9 +7,10 @@ import Stitch
 struct BenchTrain: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
-    abstract: "Gradient steps/s of each offline algorithm (HalfCheetah dims, default sizes), FLOPs and sgemm-bound fraction.",
+    abstract: "Gradient steps/s of each algorithm (offline: HalfCheetah dims; sac: Hopper dims), FLOPs and sgemm-bound fraction.",
     discussion: """
-      Each algorithm is built with its default configuration for 17 observations and 6 actions and updated on
+      Each offline algorithm is built with its default configuration for 17 observations and 6 actions (online
+      SAC for Hopper's 11 and 3: the update alone, without environment steps) and updated on
       pre-generated random batches (batch 256, or the algorithm's reference batch: rebrac 1024).
       gflops = matrix-product FLOPs of one update (every sgemm call of an update, recorded) × steps/s.
       sgemm_fraction = (time the same sgemm calls take as bare sgemm on preallocated buffers, each shape timed in
@@ -25,7 +26,7 @@ struct BenchTrain: ParsableCommand {
 
   func run() throws {
     BLAS.threads = options.threads
-    let types = try (algos?.split(separator: ",").map(String.init) ?? AlgorithmRegistry.offline.map { $0.id }).map { id -> any Algorithm.Type in
+    let types = try (algos?.split(separator: ",").map(String.init) ?? (AlgorithmRegistry.offline.map { $0.id } + ["sac"])).map { id -> any Algorithm.Type in
       guard let t = AlgorithmRegistry.named(id) else { throw ValidationError("unknown algorithm \(id)") }
       return t
     }
@@ -38,16 +39,18 @@ struct BenchTrain: ParsableCommand {
     let options: BenchOptions
     let peak: Double
     func visit<A: Algorithm>(_ type: A.Type) throws -> BenchResult {
-      let task = TaskSpec(id: "HalfCheetah-v4", observationDim: 17, actionDim: 6)
+      // Offline algorithms at HalfCheetah's sizes; online SAC at Hopper's (11 observations, 3 actions).
+      let (env, od, ad) = A.id == "sac" ? ("Hopper-v4", 11, 3) : ("HalfCheetah-v4", 17, 6)
+      let task = TaskSpec(id: env, observationDim: od, actionDim: ad)
       let b = A.trainingDefaults.batchSize
       var rng = RandomStream(seed: 1)
       let batches: [Batch] = (0..<16).map { _ in
-        var batch = Batch(size: b, observationDim: 17, actionDim: 6)
-        batch.observations = Tensor.normal([b, 17], using: &rng)
-        batch.actions = Tensor.uniform([b, 6], in: -1...1, using: &rng)
+        var batch = Batch(size: b, observationDim: od, actionDim: ad)
+        batch.observations = Tensor.normal([b, od], using: &rng)
+        batch.actions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
         batch.rewards = Tensor.normal([b, 1], using: &rng)
-        batch.nextObservations = Tensor.normal([b, 17], using: &rng)
-        batch.nextActions = Tensor.uniform([b, 6], in: -1...1, using: &rng)
+        batch.nextObservations = Tensor.normal([b, od], using: &rng)
+        batch.nextActions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
         return batch
       }
       var agent = A(configuration: A.defaultConfiguration, task: task, rng: RandomStream(seed: 0))

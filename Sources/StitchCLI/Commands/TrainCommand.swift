@@ -42,6 +42,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Fraction of each batch drawn from --synthetic (1 = synthetic only, as SynthER's offline runs).") var syntheticRatio: Double = 0.5
   @Option(help: ArgumentHelp("Sample episodes by return (Hong et al. 2023, RW) with temperature ALPHA (paper: 0.1) instead of uniformly.", valueName: "ALPHA"))
   var returnWeighted: Double?
+  @Option(help: ArgumentHelp("Sample episodes by advantage over a linear value of their first observation (Hong et al. 2023, AW) with temperature ALPHA.", valueName: "ALPHA"))
+  var advantageWeighted: Double?
   @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
 
@@ -86,7 +88,8 @@ struct TrainCommand: ParsableCommand {
     o.normalizeRewards = normalizeRewards
     o.environment = environment
     o.syntheticRatio = syntheticRatio
-    o.returnWeightTemperature = returnWeighted
+    o.returnWeightTemperature = returnWeighted ?? advantageWeighted
+    if advantageWeighted != nil { o.weightByAdvantage = true }
     o.randomSteps = min(5000, steps / 5)
     return o
   }
@@ -108,8 +111,9 @@ struct TrainCommand: ParsableCommand {
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
       data = ds
     }
-    if let alpha = returnWeighted, !(alpha.isFinite && alpha > 0) { throw ValidationError("--return-weighted needs a positive temperature, got \(alpha)") }
-    if returnWeighted != nil, synthetic != nil { throw ValidationError("--return-weighted and --synthetic cannot be combined yet (synthetic transitions have no episodes)") }
+    if returnWeighted != nil, advantageWeighted != nil { throw ValidationError("choose one of --return-weighted and --advantage-weighted") }
+    if let alpha = returnWeighted ?? advantageWeighted, !(alpha.isFinite && alpha > 0) { throw ValidationError("--return-weighted/--advantage-weighted need a positive temperature, got \(alpha)") }
+    if returnWeighted ?? advantageWeighted != nil, synthetic != nil { throw ValidationError("--return-weighted and --synthetic cannot be combined yet (synthetic transitions have no episodes)") }
     guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
     let loaded = data
