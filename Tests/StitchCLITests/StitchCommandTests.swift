@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Testing
 @testable import StitchCLI
 import Stitch
@@ -31,5 +32,26 @@ import Stitch
 
   @Test func unknownSubcommandIsAnError() {
     #expect(throws: (any Error).self) { _ = try StitchCommand.parseAsRoot(["no-such-command"]) }
+  }
+}
+
+/// `stitch report` summarises the seeds of a run folder and names the ones without a summary.
+@Suite struct ReportCommandTests {
+  @Test func reportsMeanAndSpreadAndMissingSeeds() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    for (seed, score) in [(0, 40.0), (1, 50.0)] {
+      let folder = root.appendingPathComponent("seed_\(seed)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let json = """
+        {"algorithm": "td3bc", "environment": "Hopper-v4", "seed": \(seed), "steps": 1000, "finalReturn": 1000,
+         "finalNormalizedScore": \(score), "bestNormalizedScore": \(score + 5), "evaluations": [], "seconds": 120, "stoppedEarly": false}
+        """
+      try Data(json.utf8).write(to: folder.appendingPathComponent("summary.json"))
+    }
+    try FileManager.default.createDirectory(at: root.appendingPathComponent("seed_2"), withIntermediateDirectories: true)
+    let row = try ReportCommand.row(root.path, json: false)
+    #expect(row.contains("| td3bc | Hopper-v4 | 2 | 1000 | 45.0 ± 5.0 | 50.0 | 40.0, 50.0 (missing: seed_2) | 2 |"), "\(row)")
+    #expect(throws: (any Error).self) { _ = try ReportCommand.row(root.appendingPathComponent("nowhere").path, json: false) }
   }
 }

@@ -21,12 +21,16 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
 
   func run() throws {
-    let decoder = JSONDecoder()
     if !json {
       print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
       print("|---|---|---|---|---|---|---|---|---|")
     }
-    for path in runs {
+    for path in runs { print(try Self.row(path, json: json)) }
+  }
+
+  /// One run folder's line: a Markdown table row, or a JSON object.
+  static func row(_ path: String, json: Bool) throws -> String {
+      let decoder = JSONDecoder()
       let root = URL(fileURLWithPath: path)
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -62,14 +66,12 @@ struct ReportCommand: ParsableCommand {
           ("best_score_mean", bests.isEmpty ? .null : .number(best)), ("final_scores", .array(finals.map(JSONText.number))),
           ("minutes_per_seed", .number(minutes)),
         ])
-        print(object)
-        continue
+        return "\(object)"
       }
       let perSeed = finals.map { String(format: "%.1f", $0) }.joined(separator: ", ") + (missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")))")
       let stopped = summaries.contains(where: \.stoppedEarly) ? " (stopped early)" : ""
-      print("| \(name) | \(summaries.first?.algorithm ?? "?") | \(summaries.first?.environment ?? "?") | \(summaries.count) | \(steps)\(stopped) | "
+      return ("| \(name) | \(summaries.first?.algorithm ?? "?") | \(summaries.first?.environment ?? "?") | \(summaries.count) | \(steps)\(stopped) | "
             + (finals.isEmpty ? "n/a" : String(format: "%.1f ± %.1f", mean, std)) + " | "
             + (bests.isEmpty ? "n/a" : String(format: "%.1f", best)) + " | \(perSeed) | " + String(format: "%.0f", minutes) + " |")
-    }
   }
 }
