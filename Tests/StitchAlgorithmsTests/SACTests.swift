@@ -34,7 +34,8 @@ import Testing
   }
 
   @Test func bundledBehaviourPoliciesLoad() throws {
-    #expect(BehaviourPolicy.bundledNames == ["hopper-medium", "pendulum-expert", "pendulum-medium"])
+    #expect(BehaviourPolicy.bundledNames == ["halfcheetah-medium", "hopper-medium", "pendulum-expert", "pendulum-medium"])
+    #expect(try BehaviourPolicy.bundled("halfcheetah-medium").task == "HalfCheetah-v4")
     #expect(try BehaviourPolicy.bundled("hopper-medium").task == "Hopper-v4")
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     #expect(p.task == "Pendulum-v1" && p.kind == "expert")
