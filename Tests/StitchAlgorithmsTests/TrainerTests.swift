@@ -98,3 +98,27 @@ import Testing
     }
   }
 }
+
+extension TrainerTests {
+  /// A finished 20-step run extended to 40 steps (the CLI's `--resume --until 40`) ends where a 40-step run
+  /// ends: evaluations use their own seeds, so the extra evaluation at step 20 changes nothing in training.
+  @Test func extendingAFinishedRunMatchesALongerRun() throws {
+    var config = TD3BC.defaultConfiguration
+    config.hiddenSizes = [16, 16]
+    let whole = folder("long"), short = folder("short")
+    defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: short) }
+    var o = options(steps: 40)
+    o.evaluationInterval = 1000
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: o, folder: whole).run(dataset: Self.dataset)
+    o.steps = 20
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: o, folder: short).run(dataset: Self.dataset)
+    var extended = try OfflineTrainer<TD3BC>.load(from: short)
+    extended.options.steps = 40
+    try extended.writeConfig()
+    _ = try OfflineTrainer<TD3BC>.load(from: short).run(dataset: Self.dataset, resume: true)
+    let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
+    let b = try Checkpoint.read(from: short.appendingPathComponent("checkpoint.safetensors"))
+    #expect(b.metadata["step"] == "40")
+    for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs after extending") }
+  }
+}

@@ -41,7 +41,7 @@ public struct OfflineTrainer<A: Algorithm> {
   }
 
   /// Writes `config.json` for this run.
-  func writeConfig() throws {
+  public func writeConfig() throws {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

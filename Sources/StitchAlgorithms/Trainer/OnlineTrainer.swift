@@ -28,7 +28,7 @@ public struct OnlineTrainer<A: Algorithm> {
   }
 
   /// Writes `config.json` for this run.
-  func writeConfig() throws {
+  public func writeConfig() throws {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --env Pendulum-v1 --steps 20000 --seeds 0,1 --out runs/td3bc
         stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
+        stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5 --until 40000   # extend a finished run
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --synthetic data/pendulum-synth.hdf5 --synthetic-ratio 0.5 --env Pendulum-v1
         stitch train --algo iql --dataset data/pendulum-medium-replay.hdf5 --env Pendulum-v1 --return-weighted 0.1
       """)
@@ -45,11 +46,14 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Sample episodes by advantage over a linear value of their first observation (Hong et al. 2023, AW) with temperature ALPHA.", valueName: "ALPHA"))
   var advantageWeighted: Double?
   @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
+  @Option(help: ArgumentHelp("With --resume: continue to N steps in all instead of the run's own target (saved in its config.json). Hyperparameters keep their values, e.g. IQL's actor schedule length.", valueName: "N"))
+  var until: Int?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
 
   func run() throws {
     BLAS.threads = 1
     if let resume { return try resumeRun(resume) }
+    if until != nil { throw ValidationError("--until extends a run with --resume; a new run takes --steps") }
     guard let name = algo, let type = AlgorithmRegistry.named(name) else {
       throw ValidationError("--algo must be one of \(AlgorithmRegistry.all.map { $0.id }.joined(separator: ", "))")
     }
@@ -169,6 +173,7 @@ struct TrainCommand: ParsableCommand {
   }
 
   func resumeRun(_ folderPath: String) throws {
+    if let until, until <= 0 { throw ValidationError("--until must be positive, got \(until)") }
     let folder = URL(fileURLWithPath: folderPath)
     guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
           let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
@@ -193,6 +198,7 @@ struct TrainCommand: ParsableCommand {
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
     if AlgorithmRegistry.isOnline(type) {
       var trainer = try OnlineTrainer<A>.load(from: folder)
+      if let until { trainer.options.steps = until; try trainer.writeConfig() }
       trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
       StopSignal.install()
       let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
@@ -202,7 +208,8 @@ struct TrainCommand: ParsableCommand {
       return
     }
     guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
-    let trainer = try OfflineTrainer<A>.load(from: folder)
+    var trainer = try OfflineTrainer<A>.load(from: folder)
+    if let until { trainer.options.steps = until; try trainer.writeConfig() }
     let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
     StopSignal.install()
     let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
