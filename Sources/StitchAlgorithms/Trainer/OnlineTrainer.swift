@@ -21,27 +21,14 @@ public struct OnlineTrainer<A: Algorithm> {
     self.folder = folder
   }
 
-  struct SavedConfig<C: Codable>: Codable {
-    var algorithm: String
-    var configuration: C
-    var options: TrainingOptions
-  }
-
   /// Writes `config.json` for this run.
   public func writeConfig() throws {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let data = try encoder.encode(SavedConfig(algorithm: A.id, configuration: configuration, options: options))
-    try AtomicFile.write(data, to: folder.appendingPathComponent("config.json"))
+    try RunConfigFile(algorithm: A.id, configuration: configuration, options: options).write(to: folder)
   }
 
   /// Reads a run folder's configuration (for `--resume`).
   public static func load(from folder: URL) throws -> OnlineTrainer<A> {
-    let decoder = JSONDecoder()
-    decoder.keyDecodingStrategy = .convertFromSnakeCase
-    let data = try Data(contentsOf: folder.appendingPathComponent("config.json"))
-    let saved = try decoder.decode(SavedConfig<A.Configuration>.self, from: data)
+    let saved = try RunConfigFile<A.Configuration>.read(from: folder)
     return OnlineTrainer(configuration: saved.configuration, options: saved.options, folder: folder)
   }
 
