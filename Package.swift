@@ -23,7 +23,7 @@ let package = Package(
     // MARK: - Public API
     .target(name: "StitchTensor", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
     .target(name: "StitchNN", dependencies: ["StitchTensor"], swiftSettings: swiftSettings),
-    .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5"], swiftSettings: swiftSettings),
+    .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5", "COpenBLAS"], swiftSettings: swiftSettings),
     .target(
       name: "StitchEnvironments", dependencies: ["CMuJoCo"],
       resources: [.copy("Resources")], swiftSettings: swiftSettings),

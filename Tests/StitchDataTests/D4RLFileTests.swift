@@ -105,6 +105,29 @@ import StitchTensor
     #expect(r2.notes.contains { $0.contains("never ends") })
   }
 
+  /// The interleaved row table (what offline samplers gather from) gives exactly the columns' values in all six
+  /// batch tensors, including next actions at episode ends, for every row of the file.
+  @Test func interleavedRowsMatchTheColumns() throws {
+    let (ds, _) = try D4RLFile.read(try Self.path("d4rl_small.hdf5"))
+    let rows = TransitionRows(ds)
+    #expect(rows.stride % 16 == 0 && rows.stride >= 2 * 4 + 2 * 2 + 2)
+    let indices = Array((0..<ds.count).reversed())
+    var fromRows = Batch(size: indices.count, observationDim: 4, actionDim: 2)
+    var fromColumns = Batch(size: indices.count, observationDim: 4, actionDim: 2)
+    rows.gather(indices, into: &fromRows)
+    UniformSampler.gather(ds, indices, into: &fromColumns, od: 4, ad: 2)
+    #expect(fromRows.observations.scalars == fromColumns.observations.scalars)
+    #expect(fromRows.nextObservations.scalars == fromColumns.nextObservations.scalars)
+    #expect(fromRows.actions.scalars == fromColumns.actions.scalars)
+    #expect(fromRows.nextActions.scalars == fromColumns.nextActions.scalars)
+    #expect(fromRows.rewards.scalars == fromColumns.rewards.scalars)
+    #expect(fromRows.terminals.scalars == fromColumns.terminals.scalars)
+    // Spot-check against the file's columns directly (row 0 of the batch is the file's last row).
+    let last = ds.count - 1
+    #expect(Array(fromRows.nextObservations.scalars[0..<4]) == Array(ds.nextObservations[(last * 4)..<(last * 4 + 4)]))
+    #expect(Array(fromRows.nextActions.scalars[0..<2]) == Array(ds.actions[(last * 2)..<(last * 2 + 2)]))
+  }
+
   @Test func samplersFillPreallocatedBatchesDeterministically() throws {
     let (ds, _) = try D4RLFile.read(try Self.path("d4rl_small.hdf5"))
     var batch = Batch(size: 8, observationDim: 4, actionDim: 2)

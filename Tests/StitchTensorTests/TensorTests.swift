@@ -85,6 +85,19 @@ import StitchTensor
     #expect(saved.next() == a.next())
   }
 
+  /// `nextInt(below:)` is Lemire's method written out; it must draw exactly what the standard library's
+  /// `next(upperBound:)` draws (which it replaced), so seeded runs made before the change stay reproducible.
+  @Test func boundedIntegersMatchTheStandardLibrary() {
+    for seed in [UInt64(0), 1, 99] {
+      var ours = RandomStream(seed: seed), library = RandomStream(seed: seed)
+      for bound in [1, 2, 3, 7, 1000, 1_000_000, 3_000_017, Int(UInt32.max) + 5, Int.max / 3, Int.max] {
+        for _ in 0..<200 {
+          #expect(ours.nextInt(below: bound) == Int(truncatingIfNeeded: library.next(upperBound: UInt64(bound))))
+        }
+      }
+    }
+  }
+
   @Test func pcgMatchesReferenceSequence() {
     // pcg32 reference demo (O'Neill's pcg32-global-demo): seed 42, stream 54 gives these first outputs.
     var rng = RandomStream(pcgReferenceSeed: 42, stream: 54)

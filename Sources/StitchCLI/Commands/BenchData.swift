@@ -38,7 +38,7 @@ struct BenchData: ParsableCommand {
     let median = times[times.count / 2]
     var results = [BenchResult(name: "load", stepsPerSecond: 1 / median, gflops: nil, sgemmFraction: nil, threads: 1,
                                extra: [("seconds_median", median), ("seconds_min", times.first!), ("transitions", Double(ds.count)),
-                                       ("observation_dim", Double(ds.observationDim))])]
+                                       ("observation_dim", Double(ds.observationDim)), ("action_dim", Double(ds.actionDim))])]
     var b = Batch(size: batch, observationDim: ds.observationDim, actionDim: ds.actionDim)
     var rng = RandomStream(seed: 1)
     let uniform = UniformSampler(ds)

@@ -69,13 +69,15 @@ public struct ReplayBuffer: Sendable {
 /// Draws each minibatch from two sources at a fixed ratio (e.g. offline data and an online buffer, 50/50, as in
 /// RLPD / Cal-QL's mixed replay): the first `round(ratio · B)` rows from `first`, the rest from `second`.
 public struct MixedSampler: Sendable {
-  public var first: Dataset
+  public let first: Dataset
   public var second: ReplayBuffer
   /// Fraction of each batch drawn from `first`.
   public var ratio: Double
+  private let firstSampler: UniformSampler
 
   public init(first: Dataset, second: ReplayBuffer, ratio: Double) {
     self.first = first
+    self.firstSampler = UniformSampler(first)
     self.second = second
     self.ratio = Swift.min(Swift.max(ratio, 0), 1)
   }
@@ -85,7 +87,7 @@ public struct MixedSampler: Sendable {
     let fromFirst = second.count == 0 ? b : (first.count == 0 ? 0 : Int((ratio * Double(b)).rounded()))
     var a = Batch(size: fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
     var c = Batch(size: b - fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
-    if fromFirst > 0 { UniformSampler(first).sample(into: &a, using: &rng) }
+    if fromFirst > 0 { firstSampler.sample(into: &a, using: &rng) }
     if b - fromFirst > 0 { second.sample(into: &c, using: &rng) }
     batch.observations = Tensor.concat([a.observations.transposedRows(), c.observations.transposedRows()]).transposedRows()
     batch.actions = Tensor.concat([a.actions.transposedRows(), c.actions.transposedRows()]).transposedRows()

@@ -30,6 +30,7 @@ public struct TrajectoryWeightedSampler: Sendable {
   /// Probability of drawing each episode (Tᵢ·exp(G̃ᵢ/α), normalised).
   public let episodeProbabilities: [Double]
   private let alias: AliasTable
+  private let rows: TransitionRows
 
   /// - Throws: `DatasetError.invalid` when the dataset is empty or α is not a positive finite number.
   public init(_ dataset: Dataset, temperature: Double = 0.1, weighting: Weighting = .returns) throws {
@@ -51,6 +52,7 @@ public struct TrajectoryWeightedSampler: Sendable {
     }
     self.episodeProbabilities = Self.probabilities(returns: scores, lengths: episodes.map(\.length), temperature: temperature)
     self.alias = AliasTable(episodeProbabilities)
+    self.rows = TransitionRows(dataset)
   }
 
   /// Tᵢ·exp((G̃ᵢ − 1)/α) normalised to sum 1 (shifting by the maximum G̃ = 1 keeps exp from overflowing for small α).
@@ -110,7 +112,7 @@ public struct TrajectoryWeightedSampler: Sendable {
       let e = episodes[alias.draw(&rng)]
       indices[k] = e.start + rng.nextInt(below: e.length)
     }
-    UniformSampler.gather(dataset, indices, into: &batch, od: dataset.observationDim, ad: dataset.actionDim)
+    rows.gather(indices, into: &batch)
   }
 }
 

@@ -3,8 +3,13 @@ import StitchTensor
 /// Draws minibatches of transitions uniformly with replacement (the sampler of TD3+BC, IQL, CQL in CORL).
 public struct UniformSampler: Sendable {
   public let dataset: Dataset
+  /// The dataset's transitions as interleaved rows (built here once; see `TransitionRows`).
+  public let rows: TransitionRows
 
-  public init(_ dataset: Dataset) { self.dataset = dataset }
+  public init(_ dataset: Dataset) {
+    self.dataset = dataset
+    rows = TransitionRows(dataset)
+  }
 
   /// Overwrites `batch` with `batch.size` transitions drawn uniformly from the dataset.
   public func sample(into batch: inout Batch, using rng: inout RandomStream) {
@@ -13,18 +18,19 @@ public struct UniformSampler: Sendable {
 
   /// Overwrites only the given rows of `batch` with uniformly drawn transitions.
   public func sample(into batch: inout Batch, rows: Range<Int>, using rng: inout RandomStream) {
-    let n = dataset.count, od = dataset.observationDim, ad = dataset.actionDim
+    let n = dataset.count
     var indices = [Int](repeating: 0, count: rows.count)
     for k in 0..<rows.count { indices[k] = rng.nextInt(below: n) }
-    Self.gather(dataset, indices, into: &batch, offset: rows.lowerBound, od: od, ad: ad)
+    self.rows.gather(indices, into: &batch, offset: rows.lowerBound)
   }
 
-  /// Copies the given rows of `ds` into `batch` in place.
+  /// Copies the given rows of `ds` into `batch` in place, straight from the columns (for a replay buffer that
+  /// grows, where an interleaved copy would have to be kept in step; offline samplers use `TransitionRows`).
   ///
   /// Column by column, one `memcpy`-sized copy per row: the rows of a 1M-transition dataset are random DRAM
   /// accesses, and a short loop body of independent copies lets the CPU keep many of those loads in flight
   /// (measured in benchmarks/RESULTS.md, data section).
-  static func gather(_ ds: Dataset, _ indices: [Int], into batch: inout Batch, offset: Int = 0, od: Int, ad: Int) {
+  public static func gather(_ ds: Dataset, _ indices: [Int], into batch: inout Batch, offset: Int = 0, od: Int, ad: Int) {
     func copy(_ source: [Float], _ width: Int, _ target: inout Tensor, next: Bool = false) {
       source.withUnsafeBufferPointer { src in
         target.withUnsafeMutableBufferPointer { dst in

@@ -90,7 +90,15 @@ public struct RandomStream: RandomNumberGenerator, Sendable, Codable, Equatable 
   /// Uniform integer in 0..<bound (Lemire's nearly divisionless method, unbiased).
   public mutating func nextInt(below bound: Int) -> Int {
     precondition(bound > 0, "nextInt(below:) needs a positive bound")
-    return Int(truncatingIfNeeded: next(upperBound: UInt64(bound)))
+    // Lemire's multiply-and-reject (arXiv 1805.10941), written out so it inlines; the same arithmetic and draws as
+    // the standard library's `next(upperBound:)`, which this replaced, so seeded results are unchanged.
+    let upper = UInt64(bound)
+    var m = next().multipliedFullWidth(by: upper)
+    if m.low < upper {
+      let t = (0 &- upper) % upper
+      while m.low < t { m = next().multipliedFullWidth(by: upper) }
+    }
+    return Int(truncatingIfNeeded: m.high)
   }
 
   /// A standard normal sample by the Box–Muller transform (Box & Muller 1958) on two uniforms; one of the pair is
