@@ -66,4 +66,28 @@ import Testing
     let out = try SynthER.generate(model: model, layout: layout, count: 200, sampler: DDIMSampler(), steps: 3, seed: 1, terminalsPossible: false)
     #expect(out.count == 200 && !out.terminals.contains(true))
   }
+
+  /// The schedule search on a (tiny, briefly trained) SynthER model: a valid schedule, never worse than the best
+  /// standard spacing on the probe rows, finite held-out figures, and the times are what `generate` then uses.
+  @Test func scheduleSearchOnAModelGivesAValidScheduleNoWorseThanTheSpacings() throws {
+    var ds = Dataset(observationDim: 2, actionDim: 1)
+    var rng = RandomStream(seed: 4)
+    for i in 0..<200 {
+      let o = [Float(rng.nextNormal()), Float(rng.nextNormal())]
+      ds.append(observation: o, action: [Float(i % 2)], reward: o[0], nextObservation: o.map { $0 * 0.9 }, terminal: false, timeout: false)
+    }
+    let layout = SynthER.layout(fitting: ds)
+    let config = DiffusionTrainingConfiguration(size: .init(width: 16, depth: 1, timeDimension: 8), batchSize: 32, steps: 50)
+    var trainer = DiffusionTrainer(dimension: layout.dimension, configuration: config, seed: 0)
+    try trainer.train(data: SynthER.normalize(SynthER.vectors(ds), layout))
+    let report = try SynthER.searchSchedule(model: trainer.model, sampler: DPMSolverPlusPlus(.twoM), steps: 4, rows: 32,
+                                            referenceSteps: 40, seed: 3)
+    let times = report.search.times
+    #expect(times.count == 5 && zip(times, times.dropFirst()).allSatisfy { $0 > $1 })
+    #expect(report.search.searchedError <= report.search.startError)
+    #expect(report.heldOutSearched.isFinite && report.heldOutStandard.isFinite && report.referenceAccuracy.isFinite)
+    let out = try SynthER.generate(model: trainer.model, layout: layout, count: 10, sampler: DPMSolverPlusPlus(.twoM), steps: 4,
+                                   times: times, seed: 1)
+    #expect(out.count == 10 && out.observations.allSatisfy { $0.isFinite })
+  }
 }

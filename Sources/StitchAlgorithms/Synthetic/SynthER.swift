@@ -87,16 +87,17 @@ public enum SynthER {
   /// With `terminalsPossible` false (the real data has no terminal at all, e.g. Pendulum or HalfCheetah), sampled
   /// terminal flags are cleared: a model's stray terminal values above 0.5 would otherwise cut bootstrapping on
   /// transitions the task can never end with.
-  /// Samples `count` transitions with `sampler` over `steps` steps (`spacing`, Karras by default as EDM), in
+  /// Samples `count` transitions with `sampler` over `steps` steps (`spacing`, Karras by default as EDM, or
+  /// `times` when given, e.g. from `searchSchedule`), in
   /// chunks of `chunk` rows spread over all cores; chunk k draws its noise from its own stream, so the result
   /// does not depend on scheduling.
   public static func generate(model: DiffusionModel, layout: Layout, count: Int, sampler: any DiffusionSampler, steps: Int,
-                              spacing: StepSpacing = .karras, seed: UInt64, chunk: Int = 2048,
+                              spacing: StepSpacing = .karras, times explicitTimes: [Double]? = nil, seed: UInt64, chunk: Int = 2048,
                               terminalsPossible: Bool = true, progress: @escaping @Sendable (Int) -> Void = { _ in }) throws -> Dataset {
     let d = layout.dimension
     let chunks = (count + chunk - 1) / chunk
     let schedule = model.schedule
-    let times = spacing.times(steps, schedule: schedule)
+    let times = explicitTimes ?? spacing.times(steps, schedule: schedule)
     let root = RandomStream(seed: seed)
     let results = ChunkResults(chunks)
     let shared = SharedValue(model)
