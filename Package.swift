@@ -23,7 +23,7 @@ let package = Package(
     // MARK: - Public API
     .target(name: "StitchTensor", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
     .target(name: "StitchNN", dependencies: ["StitchTensor"], swiftSettings: swiftSettings),
-    .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5", "COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5", "COpenBLAS", "CDeflate"], swiftSettings: swiftSettings),
     .target(
       name: "StitchEnvironments", dependencies: ["CMuJoCo"],
       resources: [.copy("Resources")], swiftSettings: swiftSettings),
@@ -49,6 +49,7 @@ let package = Package(
       name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(name: "CMuJoCo", providers: [.apt(["libmujoco-dev"])]),
+    .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
 
     // MARK: - Implementation details
     .target(

@@ -99,7 +99,9 @@ final class HDF5File {
 
   /// Reads a numeric or boolean dataset as Float32, converting float64, integers and HDF5 enums over int8
   /// (how h5py stores NumPy bools) on the fly.
-  func readFloats(_ key: String) throws -> (shape: [Int], values: [Float]) {
+  ///
+  /// Gzip-compressed chunked datasets are inflated on all cores (`readFloatsByChunks`) unless `parallel` is false.
+  func readFloats(_ key: String, parallel: Bool = true) throws -> (shape: [Int], values: [Float]) {
     let d = H5Dopen2(id, key, stitch_H5P_DEFAULT())
     guard d >= 0 else { throw HDF5Error.missingKey(file: path, key: key) }
     defer { H5Dclose(d) }
@@ -107,6 +109,7 @@ final class HDF5File {
     let count = shape.reduce(1, *)
     let type = H5Dget_type(d)
     defer { H5Tclose(type) }
+    if parallel, let values = try readFloatsByChunks(d, key: key, shape: shape, type: type) { return (shape, values) }
     let cls = H5Tget_class(type)
     var values = [Float](repeating: 0, count: count)
     if count == 0 { return (shape, values) }
