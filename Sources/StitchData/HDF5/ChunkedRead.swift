@@ -1,6 +1,7 @@
 import CDeflate
 import CHDF5
 import Dispatch
+import Foundation
 
 /// Parallel reading of gzip-compressed, chunked HDF5 datasets.
 ///
@@ -87,38 +88,50 @@ extension HDF5File {
 
     // Parallel part: inflate, unshuffle, convert into place.
     let total = shape.reduce(1, *)
-    var values = [Float](repeating: 0, count: total)
     let chunkElements = chunkShape.reduce(1, *)
     let chunkBytes = chunkElements * element.size
     let columns = rank == 2 ? shape[1] : 1
     let chunkColumns = rank == 2 ? chunkShape[1] : 1
     let chunks = compressed, starts = origins, isShuffled = shuffled
-    let failed = values.withUnsafeMutableBufferPointer { buffer -> Bool in
-    let output = ChunkOutput(buffer.baseAddress!)
-    DispatchQueue.concurrentPerform(iterations: chunks.count) { c in
-      guard let decompressor = libdeflate_alloc_decompressor() else { output.fail(); return }
-      defer { libdeflate_free_decompressor(decompressor) }
-      var plain = [UInt8](repeating: 0, count: chunkBytes)
-      var produced = 0
-      let result = chunks[c].withUnsafeBytes { src in
-        plain.withUnsafeMutableBytes { dst in
-          libdeflate_zlib_decompress(decompressor, src.baseAddress, src.count, dst.baseAddress, chunkBytes, &produced)
+    // One worker per core, each with one decompressor and one reused chunk buffer (a fresh 256 KB buffer per chunk
+    // would be a fresh mmap and a page-fault storm), over an interleaved share of the chunks.
+    let workers = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, chunks.count))
+    var failed = false
+    // Every element is written by exactly one chunk (the chunk count was checked above), so no zero-fill first.
+    let values = [Float](unsafeUninitializedCapacity: total) { buffer, initialized in
+      let output = ChunkOutput(buffer.baseAddress!)
+      DispatchQueue.concurrentPerform(iterations: workers) { w in
+        guard let decompressor = libdeflate_alloc_decompressor() else { output.fail(); return }
+        defer { libdeflate_free_decompressor(decompressor) }
+        var plain = [UInt8](repeating: 0, count: chunkBytes)
+        var shuffleBuffer = isShuffled ? [UInt8](repeating: 0, count: chunkBytes) : []
+        for c in stride(from: w, to: chunks.count, by: workers) {
+          var produced = 0
+          let result = chunks[c].withUnsafeBytes { src in
+            plain.withUnsafeMutableBytes { dst in
+              libdeflate_zlib_decompress(decompressor, src.baseAddress, src.count, dst.baseAddress, chunkBytes, &produced)
+            }
+          }
+          guard result == LIBDEFLATE_SUCCESS, produced == chunkBytes else { output.fail(); return }
+          if isShuffled && element.size > 1 {
+            Self.unshuffle(plain, into: &shuffleBuffer, elementSize: element.size)
+            swap(&plain, &shuffleBuffer)
+          }
+          let origin = starts[c]
+          let rows = Swift.min(chunkShape[0], shape[0] - origin[0])
+          let cols = rank == 2 ? Swift.min(chunkColumns, columns - origin[1]) : 1
+          let firstColumn = rank == 2 ? origin[1] : 0
+          plain.withUnsafeBytes { src in
+            for r in 0..<rows {
+              let target = output.base + (origin[0] + r) * columns + firstColumn
+              Self.convert(src.baseAddress! + r * chunkColumns * element.size, element, cols, into: target)
+            }
+          }
         }
       }
-      guard result == LIBDEFLATE_SUCCESS, produced == chunkBytes else { output.fail(); return }
-      if isShuffled && element.size > 1 { plain = Self.unshuffle(plain, elementSize: element.size) }
-      let origin = starts[c]
-      let rows = Swift.min(chunkShape[0], shape[0] - origin[0])
-      let cols = rank == 2 ? Swift.min(chunkColumns, columns - origin[1]) : 1
-      let firstColumn = rank == 2 ? origin[1] : 0
-      plain.withUnsafeBytes { src in
-        for r in 0..<rows {
-          let target = output.base + (origin[0] + r) * columns + firstColumn
-          Self.convert(src.baseAddress! + r * chunkColumns * element.size, element, cols, into: target)
-        }
-      }
-    }
-    return output.failed
+      failed = output.failed
+      if failed { buffer.baseAddress!.initialize(repeating: 0, count: total) }
+      initialized = total
     }
     guard !failed else { throw HDF5Error.readFailed(file: path, key: key) }
     return values
@@ -144,9 +157,8 @@ extension HDF5File {
   }
 
   /// HDF5's shuffle filter stores byte k of every element together; this puts each element's bytes back.
-  static func unshuffle(_ bytes: [UInt8], elementSize k: Int) -> [UInt8] {
+  static func unshuffle(_ bytes: [UInt8], into out: inout [UInt8], elementSize k: Int) {
     let n = bytes.count / k
-    var out = bytes
     bytes.withUnsafeBufferPointer { src in
       out.withUnsafeMutableBufferPointer { dst in
         for b in 0..<k {
@@ -154,7 +166,6 @@ extension HDF5File {
         }
       }
     }
-    return out
   }
 
   /// Converts `count` elements at `source` to Float32 at `target` (bools: nonzero → 1, as `readFloats`).
