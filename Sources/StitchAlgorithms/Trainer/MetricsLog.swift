@@ -77,3 +77,32 @@ public final class MetricsLog {
     return x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
   }
 }
+
+/// Running means of update metrics between two log rows, each key over the updates that reported it.
+///
+/// Algorithms with a delayed actor (TD3+BC, ReBRAC) report `actor_loss` on every second update only; dividing its
+/// sum by the number of all updates would log half its value.
+public struct MetricAverages: Sendable {
+  var sums: Metrics = [:]
+  var counts: [String: Int] = [:]
+
+  public init() {}
+
+  public var isEmpty: Bool { counts.isEmpty }
+
+  public mutating func add(_ metrics: Metrics) {
+    for (k, v) in metrics {
+      sums[k, default: 0] += v
+      counts[k, default: 0] += 1
+    }
+  }
+
+  /// Each key's mean over the updates that reported it; then starts over.
+  public mutating func take() -> Metrics {
+    var out: Metrics = [:]
+    for (k, v) in sums { out[k] = v / Double(counts[k]!) }
+    sums = [:]
+    counts = [:]
+    return out
+  }
+}

@@ -97,8 +97,7 @@ public struct OfflineTrainer<A: Algorithm> {
     let weighted = try options.returnWeightTemperature.map { try TrajectoryWeightedSampler(ds, temperature: $0, weighting: options.weightByAdvantage == true ? .advantages : .returns) }
     let mixed = synthetic.map { MixedDatasetSampler(real: ds, synthetic: $0, ratio: options.syntheticRatio) }
     var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
-    var sums: Metrics = [:]
-    var counted = 0
+    var averages = MetricAverages()
 
     func save() throws {
       var c = Checkpoint()
@@ -138,12 +137,9 @@ public struct OfflineTrainer<A: Algorithm> {
       else { sampler.sample(into: &batch, using: &batches) }
       let m = try algorithm.update(on: batch)
       step += 1
-      for (k, v) in m { sums[k, default: 0] += v }
-      counted += 1
+      averages.add(m)
       if step % options.logInterval == 0 || step == options.steps {
-        try log.append(step: step, sums.mapValues { $0 / Double(counted) })
-        sums = [:]
-        counted = 0
+        try log.append(step: step, averages.take())
       }
       if step % options.evaluationInterval == 0 || step == options.steps { try evaluate() }
       if step % options.checkpointInterval == 0 || step == options.steps { try save() }

@@ -89,8 +89,7 @@ public struct OnlineTrainer<A: Algorithm> {
     var episodeSteps = 0
     var episodeReturn = 0.0
     var evaluations: [[Double]] = []
-    var sums: Metrics = [:]
-    var counted = 0
+    var averages = MetricAverages()
     var step = 0
     var stopped = false
     var obs: [Double]
@@ -159,13 +158,10 @@ public struct OnlineTrainer<A: Algorithm> {
       }
       if step >= options.randomSteps {
         buffer.sample(into: &batch, using: &batches)
-        for (k, v) in try algorithm.update(on: batch) { sums[k, default: 0] += v }
-        counted += 1
+        averages.add(try algorithm.update(on: batch))
       }
-      if step % options.logInterval == 0, counted > 0 {
-        try log.append(step: step, sums.mapValues { $0 / Double(counted) })
-        sums = [:]
-        counted = 0
+      if step % options.logInterval == 0, !averages.isEmpty {
+        try log.append(step: step, averages.take())
       }
       if step % options.evaluationInterval == 0 || step == options.steps {
         let agent = SharedValue(algorithm)
