@@ -74,6 +74,9 @@ import StitchTestSupport
     ("layerNorm", [x * 2], { $0[0].layerNormalized() }),
     ("layerNormAffine", [x * 2, smoothTestInput([5], seed: 33), smoothTestInput([5], seed: 34)],
      { $0[0].layerNormalized(scale: $0[1], offset: $0[2]) }),
+    // 19 columns: two eight-lane chunks of the vectorised row sums plus a scalar tail.
+    ("layerNormAffineWide", [smoothTestInput([3, 19], seed: 35) * 2, smoothTestInput([19], seed: 36), smoothTestInput([19], seed: 37)],
+     { $0[0].layerNormalized(scale: $0[1], offset: $0[2]) }),
     ("logSoftmax", [x * 2], { $0[0].logSoftmax() }),
     ("huber", [x * 3, y], { Tensor.huberLoss($0[0], $0[1], delta: 1) }),
     ("expectile", [x, y], { Tensor.expectileLoss($0[0], $0[1], expectile: 0.7) }),

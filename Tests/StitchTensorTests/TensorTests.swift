@@ -98,6 +98,24 @@ import StitchTensor
     }
   }
 
+  /// Layer normalization at a realistic width (256: the vectorised path) against a plain Double computation.
+  @Test func layerNormMatchesADirectComputationAtWidth256() {
+    var rng = RandomStream(seed: 5)
+    let x = Tensor.normal([4, 256], using: &rng) * 3 + 1
+    let gamma = Tensor.normal([256], using: &rng), beta = Tensor.normal([256], using: &rng)
+    let y = x.layerNormalized(epsilon: 1e-6, scale: gamma, offset: beta).scalars
+    let xs = x.scalars, g = gamma.scalars, b = beta.scalars
+    for r in 0..<4 {
+      let row = xs[(r * 256)..<((r + 1) * 256)].map(Double.init)
+      let mean = row.reduce(0, +) / 256
+      let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 256
+      for j in 0..<256 {
+        let expected = (row[j] - mean) / (variance + 1e-6).squareRoot() * Double(g[j]) + Double(b[j])
+        #expect(abs(Double(y[r * 256 + j]) - expected) <= 1e-5 * (1 + abs(expected)))
+      }
+    }
+  }
+
   @Test func pcgMatchesReferenceSequence() {
     // pcg32 reference demo (O'Neill's pcg32-global-demo): seed 42, stream 54 gives these first outputs.
     var rng = RandomStream(pcgReferenceSeed: 42, stream: 54)
