@@ -34,7 +34,7 @@ extension SynthER {
     let probeReference = try solve(probe, referenceSteps)
     let heldOutReference = try solve(heldOut, referenceSteps)
     let half = try solve(probe, referenceSteps / 2)
-    let accuracy = (zip(half, probeReference).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(half.count)).squareRoot()
+    let accuracy = ScheduleSearch.rmsDistance(half, probeReference)
     let search = ScheduleSearch(sampler: sampler, steps: steps)
     let result = try search.search(start: probe, reference: probeReference, schedule: schedule, model: denoiser)
     let heldOutSearched = try search.error(times: result.times, start: heldOut, reference: heldOutReference, schedule: schedule, model: denoiser)

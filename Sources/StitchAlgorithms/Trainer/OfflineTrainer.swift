@@ -93,9 +93,18 @@ public struct OfflineTrainer<A: Algorithm> {
       try writeConfig()
     }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? step : nil)
-    let sampler = UniformSampler(ds)
-    let weighted = try options.returnWeightTemperature.map { try TrajectoryWeightedSampler(ds, temperature: $0, weighting: options.weightByAdvantage == true ? .advantages : .returns) }
-    let mixed = synthetic.map { MixedDatasetSampler(real: ds, synthetic: $0, ratio: options.syntheticRatio) }
+    // Only the sampler this run draws from is built: each one copies the dataset into its own row table.
+    let draw: (inout Batch, inout RandomStream) -> Void
+    if let synthetic {
+      let mixed = MixedDatasetSampler(real: ds, synthetic: synthetic, ratio: options.syntheticRatio)
+      draw = { mixed.sample(into: &$0, using: &$1) }
+    } else if let temperature = options.returnWeightTemperature {
+      let weighted = try TrajectoryWeightedSampler(ds, temperature: temperature, weighting: options.weightByAdvantage == true ? .advantages : .returns)
+      draw = { weighted.sample(into: &$0, using: &$1) }
+    } else {
+      let uniform = UniformSampler(ds)
+      draw = { uniform.sample(into: &$0, using: &$1) }
+    }
     var batch = Batch(size: options.batchSize, observationDim: ds.observationDim, actionDim: ds.actionDim)
     var averages = MetricAverages()
 
@@ -132,9 +141,7 @@ public struct OfflineTrainer<A: Algorithm> {
     var stopped = false
     while step < options.steps {
       if shouldStop() { stopped = true; break }
-      if let mixed { mixed.sample(into: &batch, using: &batches) }
-      else if let weighted { weighted.sample(into: &batch, using: &batches) }
-      else { sampler.sample(into: &batch, using: &batches) }
+      draw(&batch, &batches)
       let m = try algorithm.update(on: batch)
       step += 1
       averages.add(m)

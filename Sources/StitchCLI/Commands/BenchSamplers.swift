@@ -41,7 +41,7 @@ struct BenchSamplers: ParsableCommand {
       var x = start
       var r = RandomStream(seed: 0)
       try s.sample(&x, times: StepSpacing.logSNR.times(n, schedule: schedule), schedule: schedule, model: mixture.denoiser(schedule), rng: &r)
-      return (zip(x, reference).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(x.count)).squareRoot()
+      return ScheduleSearch.rmsDistance(x, reference)
     }
     var netRNG = RandomStream(seed: 1)
     let dimension = 27

@@ -59,10 +59,15 @@ public struct ScheduleSearch: Sendable {
     var x = start
     var rng = RandomStream(seed: 0)
     try sampler.sample(&x, times: times, schedule: schedule, model: model, rng: &rng)
-    var sum = 0.0
-    for i in 0..<x.count { let d = x[i] - reference[i]; sum += d * d }
-    let rms = (sum / Double(Swift.max(x.count, 1))).squareRoot()
+    let rms = Self.rmsDistance(x, reference)
     return rms.isFinite ? rms : .infinity
+  }
+
+  /// √(mean of (aᵢ − bᵢ)²): the distance every sampler comparison here reports.
+  public static func rmsDistance(_ a: [Double], _ b: [Double]) -> Double {
+    var sum = 0.0
+    for i in 0..<Swift.min(a.count, b.count) { let d = a[i] - b[i]; sum += d * d }
+    return (sum / Double(Swift.max(a.count, 1))).squareRoot()
   }
 
   /// Searches the interior times for the probe batch `start` (rows of noise at `schedule.maxTime`, flattened) whose
