@@ -57,6 +57,9 @@ import StitchTestSupport
      { Tensor.linear($0[0], weight: $0[1], bias: nil, activation: .tanh) }),
     ("linearSiluEnsemble", [smoothTestInput([2, 3, 4], seed: 25), smoothTestInput([2, 5, 4], seed: 26), smoothTestInput([2, 5], seed: 27)],
      { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .silu) }),
+    // 19 outputs: the bias gradient's 16-column vector block and a 3-column tail.
+    ("linearWideEnsemble", [smoothTestInput([2, 3, 4], seed: 31), smoothTestInput([2, 19, 4], seed: 32), smoothTestInput([2, 19], seed: 33)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .tanh) }),
     ("linearMish", [smoothTestInput([3, 4], seed: 28), smoothTestInput([2, 4], seed: 29), smoothTestInput([2], seed: 30)],
      { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .mish) }),
     ("sumAll", [x], { $0[0].sum() }),

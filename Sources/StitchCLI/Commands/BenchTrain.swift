@@ -15,6 +15,9 @@ struct BenchTrain: ParsableCommand {
       gflops = matrix-product FLOPs of one update (every sgemm call of an update, recorded) × steps/s.
       sgemm_fraction = (time the same sgemm calls take as bare sgemm on preallocated buffers, each shape timed in
       this run) / (measured update time). fma_peak_fraction = gflops / (--peak GFLOP/s × threads).
+      Where the rest goes: sgemm_time_share = wall time inside sgemm calls / wall time of the updates (the rest
+      is Stitch's own work: elementwise ops, Adam, the tape); in_step_sgemm_vs_bare = (bare time of the step's
+      sgemm calls) / (their time inside the step): below 1 when products run slower inside a step (cold caches).
       benchmarks/train-vs-jax runs this beside jit-compiled JAX updates of TD3+BC, IQL and CQL.
       Example:
         stitch bench train --json --threads 1
@@ -72,11 +75,24 @@ struct BenchTrain: ParsableCommand {
         boundSeconds += Double(count) / r.median
       }
       boundSeconds /= 2
+      // Where the step's time goes: seconds inside sgemm during a timed stretch of updates.
+      let timedSteps = Swift.max(4, Int(rate.median * options.seconds / 7))
+      var wall = 0.0
+      var stepError: (any Error)? = nil
+      let inGemm = SgemmRecorder.timeInGemm {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<timedSteps { do { _ = try agent.update(on: batches[t & 15]); t += 1 } catch { stepError = error } }
+        wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+      }
+      if let stepError { throw stepError }
+      let gemmPerStep = inGemm / Double(timedSteps)
       let gflops = flopsPerStep * rate.median / 1e9
       return BenchResult(name: A.id, stepsPerSecond: rate.median, gflops: gflops, sgemmFraction: boundSeconds * rate.median,
                          threads: options.threads,
                          extra: [("batch", Double(b)), ("mflop_per_step", flopsPerStep / 1e6),
-                                 ("fma_peak_fraction", gflops / (peak * Double(options.threads)))])
+                                 ("fma_peak_fraction", gflops / (peak * Double(options.threads))),
+                                 ("sgemm_time_share", inGemm / wall),
+                                 ("in_step_sgemm_vs_bare", boundSeconds / gemmPerStep)])
     }
   }
 }

@@ -62,14 +62,8 @@ public struct Adam: Optimizer {
           v[index].withUnsafeMutableBufferPointer { pv in
             grad.withUnsafeBufferPointer { pg in
               if decoupled && wd != 0 { for i in 0..<p.count { p[i] *= 1 - lr * wd } }
-              for i in 0..<p.count {
-                let g = decoupled ? pg[i] : pg[i] + wd * p[i]
-                let mi = b1 * pm[i] + (1 - b1) * g
-                let vi = b2 * pv[i] + (1 - b2) * g * g
-                pm[i] = mi
-                pv[i] = vi
-                p[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
-              }
+              Adam.step(p, pm, pv, pg, b1: b1, b2: b2, eps: eps, coupledDecay: decoupled ? 0 : wd,
+                        stepSize: stepSize, correction2Root: correction2Root)
             }
           }
         }
@@ -78,6 +72,44 @@ public struct Adam: Optimizer {
     }
     firstMoments = m
     secondMoments = v
+  }
+
+  /// One Adam step over a parameter buffer (Kingma & Ba 2015, Algorithm 1, PyTorch's arrangement of the bias
+  /// corrections): 16 lanes at a time, then a scalar tail. Every lane does the same IEEE operations in the same
+  /// order as the scalar tail (no fused multiply-add), so results do not depend on where a parameter falls.
+  @inline(__always)
+  static func step(_ p: UnsafeMutableBufferPointer<Float>, _ pm: UnsafeMutableBufferPointer<Float>,
+                   _ pv: UnsafeMutableBufferPointer<Float>, _ pg: UnsafeBufferPointer<Float>,
+                   b1: Float, b2: Float, eps: Float, coupledDecay wd: Float, stepSize: Float, correction2Root: Float) {
+    typealias V = SIMD16<Float>
+    let n = p.count
+    let (a1, a2) = (1 - b1, 1 - b2)
+    let (vb1, vb2, va1, va2) = (V(repeating: b1), V(repeating: b2), V(repeating: a1), V(repeating: a2))
+    let (veps, vwd, vstep, vc2) = (V(repeating: eps), V(repeating: wd), V(repeating: stepSize), V(repeating: correction2Root))
+    let (bp, bm, bv, bg) = (UnsafeMutableRawPointer(p.baseAddress!), UnsafeMutableRawPointer(pm.baseAddress!),
+                            UnsafeMutableRawPointer(pv.baseAddress!), UnsafeRawPointer(pg.baseAddress!))
+    var i = 0
+    while i &+ 16 <= n {
+      let o = i &* 4
+      let theta = bp.loadUnaligned(fromByteOffset: o, as: V.self)
+      var g = bg.loadUnaligned(fromByteOffset: o, as: V.self)
+      if wd != 0 { g = g + vwd * theta }
+      let mi = vb1 * bm.loadUnaligned(fromByteOffset: o, as: V.self) + va1 * g
+      let vi = vb2 * bv.loadUnaligned(fromByteOffset: o, as: V.self) + va2 * g * g
+      bm.storeBytes(of: mi, toByteOffset: o, as: V.self)
+      bv.storeBytes(of: vi, toByteOffset: o, as: V.self)
+      bp.storeBytes(of: theta - vstep * mi / (vi.squareRoot() / vc2 + veps), toByteOffset: o, as: V.self)
+      i &+= 16
+    }
+    while i < n {
+      let g = wd != 0 ? pg[i] + wd * p[i] : pg[i]
+      let mi = b1 * pm[i] + a1 * g
+      let vi = b2 * pv[i] + a2 * g * g
+      pm[i] = mi
+      pv[i] = vi
+      p[i] -= stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+      i &+= 1
+    }
   }
 
   public mutating func visitState(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {

@@ -53,6 +53,19 @@ public enum SgemmRecorder {
   }
   nonisolated(unsafe) static var isRecording = false
   nonisolated(unsafe) static var counts: [Shape: Int] = [:]
+  nonisolated(unsafe) static var isTiming = false
+  nonisolated(unsafe) static var gemmNanoseconds: UInt64 = 0
+
+  /// Runs `body` and returns the wall-clock seconds it spent inside `cblas_sgemm` (benchmarks: how much of a
+  /// training step is matrix products, and how fast those products run inside the step compared with the same
+  /// shapes on warm, preallocated buffers). Same threading caveat as `record`.
+  public static func timeInGemm(_ body: () throws -> Void) rethrows -> Double {
+    gemmNanoseconds = 0
+    isTiming = true
+    defer { isTiming = false }
+    try body()
+    return Double(gemmNanoseconds) / 1e9
+  }
 
   /// Runs `body` and returns the sgemm shapes it called with their counts.
   public static func record(_ body: () throws -> Void) rethrows -> [Shape: Int] {

@@ -19,6 +19,27 @@ enum Kernels {
     return out
   }
 
+  /// sums[j] += Σ_i x[i, j] over the rows of a row-major [rows, columns] block (a bias gradient), rows added in
+  /// order (the same sums as a scalar loop), 16 columns at a time.
+  @inline(__always)
+  static func addRows(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    typealias V = SIMD16<Float>
+    let raw = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(sums)
+    var j = 0
+    while j &+ 16 <= columns {
+      var acc = out.loadUnaligned(fromByteOffset: j &* 4, as: V.self)
+      for i in 0..<rows { acc += raw.loadUnaligned(fromByteOffset: (i &* columns &+ j) &* 4, as: V.self) }
+      out.storeBytes(of: acc, toByteOffset: j &* 4, as: V.self)
+      j &+= 16
+    }
+    while j < columns {
+      var acc = sums[j]
+      for i in 0..<rows { acc += x[i &* columns &+ j] }
+      sums[j] = acc
+      j &+= 1
+    }
+  }
+
   /// z[i] = Op(a[i], b[i]) for tensors of equal element count (the shape of `a` is kept).
   @inline(__always)
   static func zip<Op: BinaryKernel>(_ a: Tensor, _ b: Tensor, _: Op.Type) -> Tensor {

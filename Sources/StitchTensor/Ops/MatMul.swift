@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// Matrix products straight to OpenBLAS's `cblas_sgemm`: rank 2 (`[M,K]·[K,N]`), or rank 3 as a batch of
 /// independent products (`[E,M,K]·[E,K,N]`, one per ensemble member), each operand optionally transposed.
@@ -52,6 +53,8 @@ extension Tensor {
     if SgemmRecorder.isRecording && m > 0 && n > 0 && k > 0 {
       SgemmRecorder.note(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, batch: batch)
     }
+    let start = SgemmRecorder.isTiming ? DispatchTime.now().uptimeNanoseconds : 0
+    defer { if SgemmRecorder.isTiming { SgemmRecorder.gemmNanoseconds += DispatchTime.now().uptimeNanoseconds - start } }
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         let pc = c.storage.buffer
@@ -93,8 +96,7 @@ extension Tensor {
     if let bias {
       bias.withUnsafeBufferPointer { pb in
         for e in 0..<batch { for i in 0..<rows {
-          let base = (e * rows + i) * outDim
-          for j in 0..<outDim { dst[base + j] = pb[e * outDim + j] }
+          (dst.baseAddress! + (e * rows + i) * outDim).update(from: pb.baseAddress! + e * outDim, count: outDim)
         } }
       }
     }
@@ -123,10 +125,10 @@ extension Tensor {
         var sums = Tensor.zeros(biasShape)
         sums.withUnsafeMutableBufferPointer { s in
           gp.withUnsafeBufferPointer { pg in
-            for e in 0..<batch { for i in 0..<rows {
-              let base = (e * rows + i) * outDim
-              for j in 0..<outDim { s[e * outDim + j] += pg[base + j] }
-            } }
+            for e in 0..<batch {
+              Kernels.addRows(pg.baseAddress! + e * rows * outDim, rows: rows, columns: outDim,
+                              into: s.baseAddress! + e * outDim)
+            }
           }
         }
         db = sums
