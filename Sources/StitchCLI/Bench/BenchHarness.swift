@@ -44,6 +44,37 @@ public struct BenchHarness {
     rates.sort()
     return (rates[rates.count / 2], rates.first!, rates.last!)
   }
+
+  /// Times `step` and `bare` alternately, `samples` pairs of equally long batches (same call count), and returns
+  /// the median step rate and the median over pairs of time(bare) / time(step). Load that comes and goes during
+  /// a run (shared machines) hits both halves of a pair alike, so the ratio is far steadier than two rates
+  /// measured minutes apart. `bare` is the step's matrix products alone on warm buffers: the ratio is the
+  /// "sgemm fraction" of the benchmarks.
+  public func pairedFraction(step: () throws -> Void, bare: () throws -> Void) rethrows -> (stepsPerSecond: Double, fraction: Double) {
+    var calls = 1
+    var elapsed = 0.0
+    while true {
+      let start = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<calls { try step(); try bare() }
+      elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      if elapsed >= 0.05 || calls >= 1 << 30 { break }
+      calls *= 2
+    }
+    let perBatch = max(1, Int(Double(calls) * (seconds / Double(samples)) / max(elapsed, 1e-9)))
+    var rates: [Double] = [], ratios: [Double] = []
+    for _ in 0..<samples {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<perBatch { try step() }
+      let t1 = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<perBatch { try bare() }
+      let t2 = DispatchTime.now().uptimeNanoseconds
+      let stepTime = Double(t1 - t0) / 1e9, bareTime = Double(t2 - t1) / 1e9
+      rates.append(Double(perBatch) / max(stepTime, 1e-12))
+      ratios.append(bareTime / max(stepTime, 1e-12))
+    }
+    rates.sort(); ratios.sort()
+    return (rates[rates.count / 2], ratios[ratios.count / 2])
+  }
 }
 
 /// One benchmark figure, in the JSON shape every `stitch bench` subcommand shares:

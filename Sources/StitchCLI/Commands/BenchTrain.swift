@@ -13,8 +13,8 @@ struct BenchTrain: ParsableCommand {
       SAC for Hopper's 11 and 3: the update alone, without environment steps) and updated on
       pre-generated random batches (batch 256, or the algorithm's reference batch: rebrac 1024).
       gflops = matrix-product FLOPs of one update (every sgemm call of an update, recorded) × steps/s.
-      sgemm_fraction = (time the same sgemm calls take as bare sgemm on preallocated buffers, each shape timed in
-      this run) / (measured update time). fma_peak_fraction = gflops / (--peak GFLOP/s × threads).
+      sgemm_fraction = (time the same sgemm calls take as bare sgemm on warm preallocated buffers) / (update
+      time), the median over 7 pairs of batches alternating real updates with the bare products. fma_peak_fraction = gflops / (--peak GFLOP/s × threads).
       Where the rest goes: sgemm_time_share = wall time inside sgemm calls / wall time of the updates (the rest
       is Stitch's own work: elementwise ops, Adam, the tape); in_step_sgemm_vs_bare = (bare time of the step's
       sgemm calls) / (their time inside the step): below 1 when products run slower inside a step (cold caches).
@@ -66,17 +66,16 @@ struct BenchTrain: ParsableCommand {
       if let recordError { throw recordError }
       let flopsPerStep = shapes.reduce(0.0) { $0 + $1.key.flops * Double($1.value) } / 2
       var t = 6
-      let rate = try options.harness.rate { _ = try agent.update(on: batches[t & 15]); t += 1 }
-      // The sgemm bound: each recorded shape timed bare.
-      var boundSeconds = 0.0
-      for (shape, count) in shapes {
-        let probe = SgemmProbe(shape.m, shape.k, shape.n, transposeA: shape.transposeA, transposeB: shape.transposeB)
-        let r = BenchHarness(seconds: Swift.max(0.05, options.seconds / 20), samples: 3).rate { probe.run() }
-        boundSeconds += Double(count) / r.median
-      }
-      boundSeconds /= 2
+      // The sgemm bound: the recorded products of two updates run bare on warm buffers (with their transposes),
+      // alternating with pairs of real updates.
+      let probes = shapes.map { (SgemmProbe($0.key.m, $0.key.k, $0.key.n, transposeA: $0.key.transposeA, transposeB: $0.key.transposeB), $0.value) }
+      let measured = try options.harness.pairedFraction(step: {
+        _ = try agent.update(on: batches[t & 15]); _ = try agent.update(on: batches[(t + 1) & 15]); t += 2
+      }, bare: { for (p, count) in probes { for _ in 0..<count { p.run() } } })
+      let stepsPerSecond = 2 * measured.stepsPerSecond
+      let boundSeconds = measured.fraction / stepsPerSecond
       // Where the step's time goes: seconds inside sgemm during a timed stretch of updates.
-      let timedSteps = Swift.max(4, Int(rate.median * options.seconds / 7))
+      let timedSteps = Swift.max(4, Int(stepsPerSecond * options.seconds / 7))
       var wall = 0.0
       var stepError: (any Error)? = nil
       let inGemm = SgemmRecorder.timeInGemm {
@@ -86,8 +85,8 @@ struct BenchTrain: ParsableCommand {
       }
       if let stepError { throw stepError }
       let gemmPerStep = inGemm / Double(timedSteps)
-      let gflops = flopsPerStep * rate.median / 1e9
-      return BenchResult(name: A.id, stepsPerSecond: rate.median, gflops: gflops, sgemmFraction: boundSeconds * rate.median,
+      let gflops = flopsPerStep * stepsPerSecond / 1e9
+      return BenchResult(name: A.id, stepsPerSecond: stepsPerSecond, gflops: gflops, sgemmFraction: measured.fraction,
                          threads: options.threads,
                          extra: [("batch", Double(b)), ("mflop_per_step", flopsPerStep / 1e6),
                                  ("fma_peak_fraction", gflops / (peak * Double(options.threads))),
