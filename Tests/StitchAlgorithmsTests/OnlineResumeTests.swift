@@ -67,5 +67,11 @@ import Testing
     #expect(ds.episodes.map(\.length) == [200, 50])
     #expect { _ = try DatasetMaker.mediumReplay("pendulum-medium-replay", run: run, until: 301) } throws: { "\($0)".contains("holds 300 transitions") }
     #expect { _ = try DatasetMaker.mediumReplay("hopper-medium-replay", run: run, until: 10) } throws: { "\($0)".contains("not Hopper-v4") }
+    // Not a run folder: a clear error naming the folder, not a Foundation file error.
+    let empty = folder("not-a-run")
+    try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: empty) }
+    #expect { _ = try DatasetMaker.mediumReplay("pendulum-medium-replay", run: empty, until: 10) } throws: { "\($0)".contains("has no config.json") }
+    #expect { _ = try DatasetMaker.mediumReplay("pendulum-medium-replay", run: empty.appendingPathComponent("missing"), until: 10) } throws: { "\($0)".contains("no such run folder") }
   }
 }

@@ -18,8 +18,26 @@ struct RunConfigFile<C: Codable>: Codable {
   }
 
   static func read(from folder: URL) throws -> RunConfigFile<C> {
+    let file = url(in: folder)
+    guard let data = FileManager.default.contents(atPath: file.path) else {
+      var isFolder: ObjCBool = false
+      if !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) || !isFolder.boolValue {
+        throw RunFolderError("\(folder.path): no such run folder (expected RUN/seed_K, as written by `stitch train`)")
+      }
+      throw RunFolderError("\(folder.path) has no config.json: not a run folder written by `stitch train` (expected RUN/seed_K)")
+    }
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
-    return try decoder.decode(RunConfigFile<C>.self, from: try Data(contentsOf: url(in: folder)))
+    do {
+      return try decoder.decode(RunConfigFile<C>.self, from: data)
+    } catch {
+      throw RunFolderError("\(file.path) is not a run configuration this Stitch can read: \(error)")
+    }
   }
+}
+
+/// A run folder that cannot be used: missing, or its `config.json` missing or unreadable.
+public struct RunFolderError: Error, CustomStringConvertible {
+  public let description: String
+  init(_ description: String) { self.description = description }
 }
