@@ -60,6 +60,11 @@ import StitchTestSupport
     // 19 outputs: the bias gradient's 16-column vector block and a 3-column tail.
     ("linearWideEnsemble", [smoothTestInput([2, 3, 4], seed: 31), smoothTestInput([2, 19, 4], seed: 32), smoothTestInput([2, 19], seed: 33)],
      { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .tanh) }),
+    // 130 inputs: the bias is added after the product (fused with ReLU), not copied in before it.
+    ("linearReluWideInput", [smoothTestInput([3, 130], seed: 34), smoothTestInput([19, 130], seed: 35), smoothTestInput([19], seed: 36)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .relu) }),
+    ("linearTanhWideInputEnsemble", [smoothTestInput([2, 3, 130], seed: 37), smoothTestInput([2, 5, 130], seed: 38), smoothTestInput([2, 5], seed: 39)],
+     { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .tanh) }),
     ("linearMish", [smoothTestInput([3, 4], seed: 28), smoothTestInput([2, 4], seed: 29), smoothTestInput([2], seed: 30)],
      { Tensor.linear($0[0], weight: $0[1], bias: $0[2], activation: .mish) }),
     ("sumAll", [x], { $0[0].sum() }),
@@ -105,6 +110,18 @@ import StitchTestSupport
   }
 
   /// The checker itself must fail on a wrong gradient (so a passing check means something).
+  @Test func linearEqualsItsComposedOpsOnBothBiasPaths() {
+    // Both ways of adding the bias (copied in before the product for narrow inputs, added after it for wide ones)
+    // give exactly relu(x·Wᵀ + b) as the unfused ops compute it.
+    for inDim in [17, 130] {
+      let x = smoothTestInput([5, inDim], seed: 40), w = smoothTestInput([33, inDim], seed: 41), b = smoothTestInput([33], seed: 42)
+      let fused = Tensor.linear(x, weight: w, bias: b, activation: .relu)
+      let composed = (Tensor.matmul(x, w, transposeB: true) + b).relu()
+      #expect(fused.shape == [5, 33])
+      #expect(fused.scalars == composed.scalars, "inDim \(inDim)")
+    }
+  }
+
   @Test func checkerRejectsAWrongGradient() throws {
     // x.detached() * x has true gradient 2x but the tape only sees one factor: gradient x.
     let r = try checkGradients([GradientTests.x]) { $0[0].detached() * $0[0] }

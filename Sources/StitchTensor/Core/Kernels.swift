@@ -40,6 +40,19 @@ enum Kernels {
     }
   }
 
+  /// x[i, j] += bias[j] over the rows of a row-major [rows, columns] block, then ReLU when asked, in one pass.
+  @inline(__always)
+  static func addBiasRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>, relu: Bool) {
+    for i in 0..<rows {
+      let row = x + i * columns
+      if relu {
+        for j in 0..<columns { let v = row[j] + bias[j]; row[j] = v > 0 ? v : 0 }
+      } else {
+        for j in 0..<columns { row[j] = row[j] + bias[j] }
+      }
+    }
+  }
+
   /// z[i] = Op(a[i], b[i]) for tensors of equal element count (the shape of `a` is kept).
   @inline(__always)
   static func zip<Op: BinaryKernel>(_ a: Tensor, _ b: Tensor, _: Op.Type) -> Tensor {
@@ -106,12 +119,14 @@ enum Kernels {
         var index = [Int](repeating: 0, count: r)
         var offA = 0, offB = 0
         for o in 0..<outer {
-          let base = o * inner
+          // Row pointers hoisted out of the inner loops: with no index arithmetic left to overflow-check, the
+          // loops vectorise.
+          let row = dst.baseAddress! + o * inner, x = pa.baseAddress! + offA, y = pb.baseAddress! + offB
           switch (ia, ib) {
-          case (1, 1): for j in 0..<inner { dst[base + j] = Op.apply(pa[offA + j], pb[offB + j]) }
-          case (1, 0): let y = pb[offB]; for j in 0..<inner { dst[base + j] = Op.apply(pa[offA + j], y) }
-          case (0, 1): let x = pa[offA]; for j in 0..<inner { dst[base + j] = Op.apply(x, pb[offB + j]) }
-          default: let v = Op.apply(pa[offA], pb[offB]); for j in 0..<inner { dst[base + j] = v }
+          case (1, 1): for j in 0..<inner { row[j] = Op.apply(x[j], y[j]) }
+          case (1, 0): let yv = y[0]; for j in 0..<inner { row[j] = Op.apply(x[j], yv) }
+          case (0, 1): let xv = x[0]; for j in 0..<inner { row[j] = Op.apply(xv, y[j]) }
+          default: let v = Op.apply(x[0], y[0]); for j in 0..<inner { row[j] = v }
           }
           // Advance the odometer over the outer dimensions.
           var d = r - 2

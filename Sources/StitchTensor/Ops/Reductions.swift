@@ -47,8 +47,8 @@ extension Tensor {
     withUnsafeBufferPointer { src in
       for o in 0..<outer {
         for i in 0..<n {
-          let base = (o * n + i) * inner
-          for j in 0..<inner { dst[o * inner + j] += src[base + j] }
+          let d = dst.baseAddress! + o * inner, x = src.baseAddress! + (o * n + i) * inner
+          for j in 0..<inner { d[j] += x[j] }
         }
       }
     }

@@ -40,13 +40,13 @@ extension Tensor {
     let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [k])
     let dst = out.storage.buffer
     withUnsafeBufferPointer { src in
-      for r in 0..<rows { for j in 0..<k { dst[r * k + j] = src[r * w + range.lowerBound + j] } }
+      for r in 0..<rows { (dst.baseAddress! + r * k).update(from: src.baseAddress! + r * w + range.lowerBound, count: k) }
     }
     let inShape = shape
     return Tape.record(out, [self]) { g, _ in
       var d = Tensor.zeros(inShape)
       d.withUnsafeMutableBufferPointer { pd in g.withUnsafeBufferPointer { pg in
-        for r in 0..<rows { for j in 0..<k { pd[r * w + range.lowerBound + j] = pg[r * k + j] } }
+        for r in 0..<rows { (pd.baseAddress! + r * w + range.lowerBound).update(from: pg.baseAddress! + r * k, count: k) }
       } }
       return [d]
     }
