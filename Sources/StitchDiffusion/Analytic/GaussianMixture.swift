@@ -1,4 +1,5 @@
 import Foundation
+import StitchTensor
 
 /// An isotropic Gaussian mixture p₀ = Σₖ wₖ·N(μₖ, sₖ²I): a data distribution whose noised marginals, score and
 /// denoiser are exact, used as the oracle for every sampler.
@@ -49,6 +50,19 @@ public struct GaussianMixture: Sendable {
   }
 
   /// The denoiser closure samplers take.
+  /// `count` draws from the mixture, flattened row-major (data for statistics such as DPM-Solver-v3's EMS).
+  public func sample(_ count: Int, rng: inout RandomStream) -> [Double] {
+    var out: [Double] = []
+    out.reserveCapacity(count * dimension)
+    for _ in 0..<count {
+      let u = rng.nextDouble()
+      var c = 0, acc = weights[0]
+      while u >= acc && c < weights.count - 1 { c += 1; acc += weights[c] }
+      for j in 0..<dimension { out.append(means[c][j] + scales[c] * rng.nextNormal()) }
+    }
+    return out
+  }
+
   public func denoiser(_ schedule: any NoiseSchedule) -> Denoiser { { x, t in self.dataPrediction(x, t: t, schedule: schedule) } }
 
   /// Exact ODE solution from (x at s) to t for a single-component mixture.
