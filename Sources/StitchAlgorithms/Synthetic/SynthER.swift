@@ -63,6 +63,24 @@ public enum SynthER {
   /// Transitions from normalised sample vectors: un-normalised, terminals thresholded at 0.5. Each transition
   /// stands alone (synthetic data has no episodes): rows that do not terminate are marked as time-limit cuts, so
   /// nothing downstream treats consecutive rows as one trajectory.
+  /// DPM-Solver-v3's empirical model statistics for `model` (`EmpiricalModelStatistics.estimate`), from `rows`
+  /// rows of the real data drawn at random and normalised as for training, on a grid of `gridSize` intervals over
+  /// the model's noise range. Costs 5·(gridSize + 1) denoiser evaluations of `rows` rows.
+  public static func estimateStatistics(model: DiffusionModel, layout: Layout, real: Dataset, rows: Int = 1024,
+                                        gridSize: Int = 500, seed: UInt64) throws -> EmpiricalModelStatistics {
+    let d = layout.dimension
+    let all = vectors(real)
+    var rng = RandomStream(seed: seed).child(named: "ems")
+    var data: [Double] = []
+    data.reserveCapacity(Swift.min(rows, real.count) * d)
+    for _ in 0..<Swift.min(rows, real.count) {
+      let i = rng.nextInt(below: real.count)
+      for q in 0..<d { data.append(Double((all[i * d + q] - layout.mean[q]) / layout.std[q])) }
+    }
+    return try EmpiricalModelStatistics.estimate(model: model.denoiser(), schedule: model.schedule, data: data, dimension: d,
+                                                 gridSize: gridSize, rng: &rng)
+  }
+
   public static func dataset(fromNormalized rows: [Double], _ layout: Layout) -> Dataset {
     let d = layout.dimension, od = layout.observationDim, ad = layout.actionDim
     var ds = Dataset(observationDim: od, actionDim: ad)

@@ -33,12 +33,18 @@ struct SynthCommand: ParsableCommand {
   @Flag(help: "SynthER's paper configuration (width 2048, batch 1024, 100k steps).") var paper = false
   @Option(help: "Environment for the dynamics check (default: the dataset's own, when recorded).") var env: String?
   @Option(help: "Seed of training and sampling.") var seed: UInt64 = 0
+  @Option(help: "dpm-solver-v3: real rows for its empirical model statistics (the paper: 1,024-4,096).") var emsRows: Int = 1024
+  @Option(help: "dpm-solver-v3: intervals of the statistics' λ grid (the paper: 120-1,200; must exceed the step count).") var emsGrid: Int = 500
   @Flag(help: "Search the sampler's step schedule for this model before sampling (against DPM-Solver++ 3M at 200 steps on 256 probe rows; reports probe and held-out errors; never worse than the best standard spacing on the probe).")
   var searchSchedule = false
 
   func run() throws {
-    guard let chosen = Samplers.named(sampler) else {
-      throw ValidationError("unknown sampler '\(sampler)'; known: \(Samplers.ids.joined(separator: ", "))")
+    let isV3 = sampler.lowercased() == "dpm-solver-v3"
+    guard isV3 || Samplers.named(sampler) != nil else {
+      throw ValidationError("unknown sampler '\(sampler)'; known: \((Samplers.ids + ["dpm-solver-v3"]).joined(separator: ", "))")
+    }
+    if isV3 && searchSchedule {
+      throw ValidationError("--search-schedule moves step times freely; dpm-solver-v3 keeps them on its statistics' grid: use one or the other")
     }
     guard let spacingKind = StepSpacing(rawValue: spacing) else {
       throw ValidationError("unknown spacing '\(spacing)'; known: \(StepSpacing.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -72,6 +78,16 @@ struct SynthCommand: ParsableCommand {
       try diffusion.write(layout: layout, to: modelURL, extra: ["trained_steps": String(trainer.step), "dataset": dataset, "seed": String(seed)])
       print("model: \(modelURL.path) (\(trainer.step) steps)")
       if StopSignal.isRequested { print("stopped early: the model is saved; sampling anyway"); }
+    }
+    let chosen: any DiffusionSampler
+    if isV3 {
+      // DPM-Solver-v3 needs the model's empirical statistics first (Zheng et al. 2023, §3.4).
+      let started = Date()
+      let ems = try SynthER.estimateStatistics(model: diffusion, layout: layout, real: real, rows: emsRows, gridSize: emsGrid, seed: seed)
+      print("dpm-solver-v3: statistics from \(Swift.min(emsRows, real.count)) rows on a \(emsGrid)-interval λ grid (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
+      chosen = DPMSolverV3(statistics: ems)
+    } else {
+      chosen = Samplers.named(sampler)!
     }
     var searchedTimes: [Double]? = nil
     if searchSchedule {
