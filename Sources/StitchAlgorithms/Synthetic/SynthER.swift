@@ -67,7 +67,8 @@ public enum SynthER {
   /// rows of the real data drawn at random and normalised as for training, on a grid of `gridSize` intervals over
   /// the model's noise range. Costs 5·(gridSize + 1) denoiser evaluations of `rows` rows.
   public static func estimateStatistics(model: DiffusionModel, layout: Layout, real: Dataset, rows: Int = 1024,
-                                        gridSize: Int = 500, seed: UInt64) throws -> EmpiricalModelStatistics {
+                                        gridSize: Int = 500, seed: UInt64,
+                                        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> EmpiricalModelStatistics {
     let d = layout.dimension
     let all = vectors(real)
     var rng = RandomStream(seed: seed).child(named: "ems")
@@ -78,7 +79,7 @@ public enum SynthER {
       for q in 0..<d { data.append(Double((all[i * d + q] - layout.mean[q]) / layout.std[q])) }
     }
     return try EmpiricalModelStatistics.estimate(model: model.denoiser(), schedule: model.schedule, data: data, dimension: d,
-                                                 gridSize: gridSize, rng: &rng)
+                                                 gridSize: gridSize, rng: &rng, progress: progress)
   }
 
   public static func dataset(fromNormalized rows: [Double], _ layout: Layout) -> Dataset {

@@ -83,7 +83,10 @@ struct SynthCommand: ParsableCommand {
     if isV3 {
       // DPM-Solver-v3 needs the model's empirical statistics first (Zheng et al. 2023, §3.4).
       let started = Date()
-      let ems = try SynthER.estimateStatistics(model: diffusion, layout: layout, real: real, rows: emsRows, gridSize: emsGrid, seed: seed)
+      let reporter = ProgressReporter(label: "synth: dpm-solver-v3 statistics (\(Swift.min(emsRows, real.count)) rows, \(emsGrid + 1) grid points, 2 passes)", total: 2 * (emsGrid + 1), unit: "points")
+      let ems = try SynthER.estimateStatistics(model: diffusion, layout: layout, real: real, rows: emsRows, gridSize: emsGrid, seed: seed,
+                                               progress: { done, _ in reporter.update(done) })
+      reporter.finish(note: "")
       print("dpm-solver-v3: statistics from \(Swift.min(emsRows, real.count)) rows on a \(emsGrid)-interval λ grid (\(String(format: "%.0f", Date().timeIntervalSince(started))) s)")
       chosen = DPMSolverV3(statistics: ems)
     } else {

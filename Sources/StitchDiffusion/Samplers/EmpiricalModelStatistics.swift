@@ -52,7 +52,8 @@ public struct EmpiricalModelStatistics: Sendable {
   /// Estimates the EMS of `model` on `data` (rows of dimension `dimension`, flattened row-major; the paper uses
   /// 1,024–4,096 training rows and grids of 120–1,200 intervals).
   public static func estimate(model: Denoiser, schedule: any NoiseSchedule, data: [Double], dimension d: Int,
-                              gridSize: Int = 200, rng: inout RandomStream) throws -> EmpiricalModelStatistics {
+                              gridSize: Int = 200, rng: inout RandomStream,
+                              progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> EmpiricalModelStatistics {
     guard d > 0, !data.isEmpty, data.count % d == 0 else {
       throw EstimationError.badData("\(data.count) values are not whole rows of dimension \(d)")
     }
@@ -81,6 +82,7 @@ public struct EmpiricalModelStatistics: Sendable {
       var row = [Double](repeating: 0, count: d)
       for i in 0..<x.count { row[i % d] += sg * (plus[i] - minus[i]) / (2 * delta) * v[i] }
       l.append(row.map { $0 / Double(rows) })
+      progress(l.count, 2 * lambdas.count)
     }
     // l̇ by differences on the grid (one-sided at the ends), then a ±5-point moving average.
     let n = gridSize, gap = lambdas[1] - lambdas[0]
@@ -123,6 +125,7 @@ public struct EmpiricalModelStatistics: Sendable {
       }
       s.append(sRow)
       b.append(bRow)
+      progress(lambdas.count + s.count, 2 * lambdas.count)
     }
     return EmpiricalModelStatistics(lambdas: lambdas, dimension: d, l: l, s: s, b: b)
   }
