@@ -13,8 +13,9 @@ import StitchTensor
 ///   grid derivative of l smoothed by a ±5-point moving average (as the reference's EMS script).
 /// Samples x_λ = α·x₀ + σ·z use data rows x₀ and fresh Gaussian z at every grid point. Where the reference takes
 /// Jacobian-vector products by forward-mode autodiff, Stitch's denoisers are black boxes (`Denoiser`), so the two
-/// products (J·v and the derivative along the ODE) are central finite differences; in Double precision their
-/// error (O(δ²) with δ = 1e-4) is far below the sampling noise of the batch means.
+/// products (J·v and the derivative along the ODE) are central finite differences with step δ (`differenceStep`,
+/// 1e-3: truncation O(δ²) ≈ 1e-6, while a Float32 network's rounding, amplified by 1/σ in ε and 1/δ in the
+/// difference, stays small; smaller steps make that rounding dominate at the data end).
 public struct EmpiricalModelStatistics: Sendable {
   /// The grid, N + 1 values uniform in λ from λ(maxTime) (noise) up to λ(minTime) (data).
   public var lambdas: [Double]
@@ -52,7 +53,7 @@ public struct EmpiricalModelStatistics: Sendable {
   /// Estimates the EMS of `model` on `data` (rows of dimension `dimension`, flattened row-major; the paper uses
   /// 1,024–4,096 training rows and grids of 120–1,200 intervals).
   public static func estimate(model: Denoiser, schedule: any NoiseSchedule, data: [Double], dimension d: Int,
-                              gridSize: Int = 200, rng: inout RandomStream,
+                              gridSize: Int = 200, differenceStep delta: Double = 1e-3, rng: inout RandomStream,
                               progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> EmpiricalModelStatistics {
     guard d > 0, !data.isEmpty, data.count % d == 0 else {
       throw EstimationError.badData("\(data.count) values are not whole rows of dimension \(d)")
@@ -60,7 +61,6 @@ public struct EmpiricalModelStatistics: Sendable {
     guard gridSize >= 2 else { throw EstimationError.badData("grid size \(gridSize): at least 2 intervals") }
     let rows = data.count / d
     let lambdas = grid(schedule, gridSize: gridSize)
-    let delta = 1e-4
     /// ε_θ(x, t) from the data prediction: ε = (x − α·x̂₀)/σ.
     func epsilon(_ x: [Double], _ t: Double) throws -> [Double] {
       let m = try model(x, t)
