@@ -10,6 +10,7 @@ code with Stitch; only the data file.
 
   benchmarks/.venv-jax/bin/python scripts/experiments/jax_rebrac_check.py data/hopper-medium.hdf5 \
       --steps 40000 --eval-every 10000 --seed 0 --out runs/diag/jax-rebrac-s0.jsonl
+  (--td3bc: the same check for TD3+BC, e.g. on data/walker2d-medium.hdf5 --env Walker2d-v4)
 """
 import argparse
 import json
@@ -26,6 +27,10 @@ parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--actor-penalty", type=float, default=0.01)
 parser.add_argument("--critic-penalty", type=float, default=0.01)
 parser.add_argument("--out", required=True)
+parser.add_argument("--td3bc", action="store_true",
+                    help="TD3+BC instead (Fujimoto & Gu 2021, CORL td3_bc.py defaults): 2 x 256 layers, no LayerNorm, "
+                         "PyTorch default init, lr 3e-4, batch 256, normalised observations, actor loss "
+                         "mean((pi-a)^2) - alpha*Q/mean|Q| with alpha 2.5 (here scaled by 1/alpha), no critic penalty")
 args = parser.parse_args()
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -39,6 +44,8 @@ import gymnasium as gym  # noqa: E402
 
 REF = {"Hopper-v4": (-20.272305, 3234.3), "HalfCheetah-v4": (-280.178953, 12135.0), "Walker2d-v4": (1.629008, 4592.3)}
 GAMMA, TAU, BATCH, LR, K = 0.99, 0.005, 1024, 1e-3, 4  # K pairs of steps per compiled call
+if args.td3bc:
+    BATCH, LR = 256, 3e-4
 
 with h5py.File(args.dataset, "r") as f:
     obs = f["observations"][:].astype(np.float32)
@@ -53,6 +60,12 @@ nxt = np.arange(N) + 1
 last = (nxt >= N) | (term > 0) | tout
 nxt[last] = np.arange(N)[last]
 nact = act[nxt]
+if args.td3bc:
+    # CORL td3_bc.py: states normalised by the dataset's mean and std (+1e-3); the actor penalty is the MSE averaged
+    # over action dimensions with weight 1/alpha relative to the normalised Q term.
+    mu, sd = obs.mean(0), obs.std(0) + 1e-3
+    obs, nobs = (obs - mu) / sd, (nobs - mu) / sd
+    args.actor_penalty, args.critic_penalty = 1.0 / (2.5 * act.shape[1]), 0.0
 
 
 def dense_init(key, fan_in, fan_out, bound=None, bias=None):
@@ -91,8 +104,16 @@ def critics_fn(ps, s, a):
 
 key = jax.random.PRNGKey(args.seed)
 ka, kc1, kc2, key = jax.random.split(key, 4)
-actor = net_init(ka, [OBS, 256, 256, 256, ACT], 1e-3, False)
-critics = [net_init(k, [OBS + ACT, 256, 256, 256, 1], 3e-3, True) for k in (kc1, kc2)]
+if args.td3bc:
+    def torch_init(key, sizes):
+        keys = jax.random.split(key, len(sizes) - 1)
+        layers = [dense_init(k, i, o) for k, i, o in zip(keys, sizes[:-1], sizes[1:])]
+        return dict(hidden=layers[:-1], norms=[], out=layers[-1])
+    actor = torch_init(ka, [OBS, 256, 256, ACT])
+    critics = [torch_init(k, [OBS + ACT, 256, 256, 1]) for k in (kc1, kc2)]
+else:
+    actor = net_init(ka, [OBS, 256, 256, 256, ACT], 1e-3, False)
+    critics = [net_init(k, [OBS + ACT, 256, 256, 256, 1], 3e-3, True) for k in (kc1, kc2)]
 opt = optax.adam(LR)
 copy = lambda t: jax.tree_util.tree_map(jnp.copy, t)
 state = dict(actor=actor, actor_t=copy(actor), critics=critics, critics_t=copy(critics),
@@ -146,7 +167,8 @@ def evaluate(ap, episode_seed):
         o, _ = env.reset(seed=episode_seed + e)
         total, done = 0.0, False
         while not done:
-            o, r, terminated, truncated, _ = env.step(np.asarray(policy(ap, o.astype(np.float32))))
+            x = (o.astype(np.float32) - mu) / sd if args.td3bc else o.astype(np.float32)
+            o, r, terminated, truncated, _ = env.step(np.asarray(policy(ap, x)))
             total += r
             done = terminated or truncated
         scores.append(100.0 * (total - lo) / (hi - lo))
@@ -162,7 +184,10 @@ for step in range(2 * K, args.steps + 1, 2 * K):
     state = run(state, batch)
     if step % args.eval_every == 0:
         score, spread = evaluate(state["actor"], 10_000 * args.seed + step)
-        line = dict(step=step, score=score, score_std=spread, minutes=(time.time() - start) / 60)
+        probe = rng.integers(0, N, size=4096)
+        q = critics_fn(state["critics"], obs[probe], act[probe])
+        line = dict(step=step, score=score, score_std=spread, q_mean=float(q.mean()), q_max=float(q.max()),
+                    minutes=(time.time() - start) / 60)
         print(json.dumps(line), flush=True)
         log.write(json.dumps(line) + "\n")
         log.flush()
