@@ -37,16 +37,15 @@ struct BenchSamplers: ParsableCommand {
     // DPM-Solver-v3, whose statistics belong to a model: on the mixture they are estimated (4,096 samples, a
     // 1,600-interval grid), for the untrained network's throughput degenerate ones of its size serve (the work per
     // step does not depend on their values).
-    let known = Samplers.ids + ["dpm-solver-v3"]
-    let chosen = try (samplers?.split(separator: ",").map(String.init) ?? known).map { id -> (any DiffusionSampler, any DiffusionSampler) in
-      if id.lowercased() == "dpm-solver-v3" {
+    let chosen = try (samplers?.split(separator: ",").map(String.init) ?? Samplers.allIDs).map { id -> (any DiffusionSampler, any DiffusionSampler) in
+      if id.lowercased() == DPMSolverV3.cliID {
         var emsRNG = RandomStream(seed: 5)
         let ems = try EmpiricalModelStatistics.estimate(model: mixture.denoiser(schedule), schedule: schedule,
                                                         data: mixture.sample(4096, rng: &emsRNG), dimension: 2, gridSize: 1600, rng: &emsRNG)
         return (DPMSolverV3(statistics: ems),
                 DPMSolverV3(statistics: .degenerate(model.schedule, gridSize: 500, dimension: dimension)))
       }
-      guard let s = Samplers.named(id) else { throw ValidationError("unknown sampler \(id); known: \(known.joined(separator: ", "))") }
+      guard let s = Samplers.named(id) else { throw ValidationError("unknown sampler \(id); known: \(Samplers.allIDs.joined(separator: ", "))") }
       return (s, s)
     }
     var rng = RandomStream(seed: 11)

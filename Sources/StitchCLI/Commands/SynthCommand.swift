@@ -39,9 +39,9 @@ struct SynthCommand: ParsableCommand {
   var searchSchedule = false
 
   func run() throws {
-    let isV3 = sampler.lowercased() == "dpm-solver-v3"
+    let isV3 = sampler.lowercased() == DPMSolverV3.cliID
     guard isV3 || Samplers.named(sampler) != nil else {
-      throw ValidationError("unknown sampler '\(sampler)'; known: \((Samplers.ids + ["dpm-solver-v3"]).joined(separator: ", "))")
+      throw ValidationError("unknown sampler '\(sampler)'; known: \(Samplers.allIDs.joined(separator: ", "))")
     }
     if isV3 && searchSchedule {
       throw ValidationError("--search-schedule moves step times freely; dpm-solver-v3 keeps them on its statistics' grid: use one or the other")

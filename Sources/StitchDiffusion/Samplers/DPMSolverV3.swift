@@ -33,7 +33,9 @@ public struct DPMSolverV3: DiffusionSampler {
     integrals = Self.cumulativeIntegrals(statistics)
   }
 
-  public var id: String { "dpm-solver-v3" }
+  /// The CLI id; the sampler is built per model (it needs the model's statistics), so it is not in `Samplers.all`.
+  public static let cliID = "dpm-solver-v3"
+  public var id: String { Self.cliID }
   public var order: Int { solverOrder }
 
   public enum SamplingError: Error, CustomStringConvertible {
@@ -121,11 +123,11 @@ public struct DPMSolverV3: DiffusionSampler {
     let (ts, tt) = (schedule.time(lambda: ls), schedule.time(lambda: lt))
     let (alphaS, alphaT) = (schedule.alpha(ts), schedule.alpha(tt))
     // g of every point relative to λ_s: g_i = e^{S_s − S_i}·f_i − e^{S_s}(B_i − B_s).
+    // The exponentials depend on the dimension only: computed once per dimension, not once per row.
     func g(_ p: Point) -> [Double] {
-      (0..<p.f.count).map { i in
-        let q = i % d
-        return exp(S[js][q] - S[p.index][q]) * p.f[i] - exp(S[js][q]) * (B[p.index][q] - B[js][q])
-      }
+      let scale = (0..<d).map { exp(S[js][$0] - S[p.index][$0]) }
+      let shift = (0..<d).map { exp(S[js][$0]) * (B[p.index][$0] - B[js][$0]) }
+      return (0..<p.f.count).map { i in scale[i % d] * p.f[i] - shift[i % d] }
     }
     let gs = g(start)
     let extra = points.count - 1
@@ -165,14 +167,16 @@ public struct DPMSolverV3: DiffusionSampler {
         }
       }
     }
+    let decay = (0..<d).map { exp(L[js][$0] - L[jt][$0]) }
+    let gWeight = (0..<d).map { alphaT * exp(-L[jt][$0] - S[js][$0]) * (I[jt][$0] - I[js][$0]) }
+    let bias = (0..<d).map { alphaT * exp(-L[jt][$0]) * (C[jt][$0] - C[js][$0] - B[js][$0] * (I[jt][$0] - I[js][$0])) }
     var out = [Double](repeating: 0, count: start.x.count)
     for i in 0..<out.count {
       let q = i % d
-      let decay = exp(L[js][q] - L[jt][q])
-      var v = alphaT / alphaS * decay * start.x[i]
-      v -= alphaT * exp(-L[jt][q] - S[js][q]) * (I[jt][q] - I[js][q]) * gs[i]
-      v -= alphaT * exp(-L[jt][q]) * (C[jt][q] - C[js][q] - B[js][q] * (I[jt][q] - I[js][q]))
-      for k in 0..<extra { v -= alphaT * decay * moments[k][q] * derivatives[k][i] }
+      var v = alphaT / alphaS * decay[q] * start.x[i]
+      v -= gWeight[q] * gs[i]
+      v -= bias[q]
+      for k in 0..<extra { v -= alphaT * decay[q] * moments[k][q] * derivatives[k][i] }
       out[i] = v
     }
     return out

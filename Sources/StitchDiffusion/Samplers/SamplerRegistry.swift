@@ -10,5 +10,8 @@ public enum Samplers {
 
   public static var ids: [String] { all.map(\.id) }
 
+  /// Every id the CLI accepts: those of `all` and those built per model from its statistics (DPM-Solver-v3).
+  public static var allIDs: [String] { ids + [DPMSolverV3.cliID] }
+
   public static func named(_ id: String) -> (any DiffusionSampler)? { all.first { $0.id == id.lowercased() } }
 }
