@@ -92,8 +92,9 @@ extension Tensor {
       return Tape.fail("linear: bias \(bias.shape) does not match \(batch > 1 || r == 3 ? "[\(batch), \(outDim)]" : "[\(outDim)]")", shape: outShape)
     }
     var pre = Tensor(uninitializedShape: outShape)
-    // Two ways to add the bias, chosen by measurement (OpenBLAS 0.3.21, SkylakeX kernel): with few input columns
-    // (k < 128) sgemm's β = 0 kernels run 20–45% slower than its β = 1 kernels, so the bias is copied into the
+    // Two ways to add the bias, chosen by measurement (OpenBLAS 0.3.21, SkylakeX kernel; benchmarks/RESULTS.md,
+    // "sgemm beta"): with few input columns (k = 11, 17) sgemm's β = 0 kernels run 22–28% slower than its β = 1
+    // kernels, while at k = 256 and 1,024 the two are within 2%; so with k < 128 the bias is copied into the
     // output first and the product accumulated onto it; with more, β no longer matters and the bias is added
     // after the product, fused with ReLU when that is the activation, saving the copy.
     let prefill = bias != nil && inDim < 128
