@@ -21,7 +21,7 @@ let package = Package(
   ],
   targets: [
     // MARK: - Public API
-    .target(name: "StitchTensor", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+    .target(name: "StitchTensor", dependencies: ["COpenBLAS", "CForkJoin"], swiftSettings: swiftSettings),
     .target(name: "StitchNN", dependencies: ["StitchTensor"], swiftSettings: swiftSettings),
     .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5", "COpenBLAS", "CDeflate"], swiftSettings: swiftSettings),
     .target(
@@ -52,6 +52,8 @@ let package = Package(
     .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
 
     // MARK: - Implementation details
+    // A two-lane fork-join in C (atomics and a parked helper thread): see Sources/CForkJoin/include/fork_join.h.
+    .target(name: "CForkJoin"),
     .target(
       name: "StitchTestSupport", dependencies: ["Stitch"], path: "Tests/StitchTestSupport",
       swiftSettings: swiftSettings),

@@ -52,6 +52,9 @@ public struct OfflineTrainer<A: Algorithm> {
   public func run(dataset raw: Dataset, synthetic rawSynthetic: Dataset? = nil, resume: Bool = false,
                   progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
     let start = Date()
+    let savedLanes = ProductLanes.current
+    ProductLanes.current = options.productLanes ?? 1
+    defer { ProductLanes.current = savedLanes }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var env = try EnvironmentRegistry.make(options.environment)
     guard env.observationSpace.size == raw.observationDim, env.actionSpace.size == raw.actionDim else {

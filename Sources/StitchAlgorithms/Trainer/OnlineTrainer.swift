@@ -73,6 +73,9 @@ public struct OnlineTrainer<A: Algorithm> {
   /// deterministic environment back in the same state without saving simulator internals.
   public func run(resume: Bool = false, progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
     let start = Date()
+    let savedLanes = ProductLanes.current
+    ProductLanes.current = options.productLanes ?? 1
+    defer { ProductLanes.current = savedLanes }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var env = try EnvironmentRegistry.make(options.environment)
     let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)

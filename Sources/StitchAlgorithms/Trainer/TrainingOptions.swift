@@ -34,6 +34,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public var randomSteps = 5000
   /// Online only: capacity of the replay buffer.
   public var replayCapacity = 1_000_000
+  /// Cores each update's matrix products use (`ProductLanes`: 1 or 2). Part of the run's identity: results are
+  /// bit-identical run to run only with the same value, so a resumed run keeps it. nil (runs written before it
+  /// existed): 1.
+  public var productLanes: Int? = nil
 
   public init() {}
 }

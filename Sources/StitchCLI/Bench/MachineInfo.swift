@@ -13,6 +13,7 @@ struct MachineInfo {
       ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),
       ("openblas_core", BLAS.coreName),
       ("openblas_threads", String(BLAS.threads)),
+      ("product_lanes", String(ProductLanes.current)),
       ("openblas_config", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
       ("hdf5", HDF5Library.version),
       ("mujoco", MuJoCoLibrary.version),

@@ -25,10 +25,28 @@ struct BenchOptions: ParsableArguments {
   @Option(help: "Seconds of measurement per benchmark (median over 7 batches).")
   var seconds: Double = 2
 
-  @Option(help: "OpenBLAS threads (1 is Stitch's default; see README, threading model).")
+  @Option(help: "Threads for the measured work (1 is Stitch's default; see README, threading model).")
   var threads: Int = 1
 
+  @Option(help: "How --threads 2 uses the second core: lanes (Stitch splits each product over the cores, as training does) or blas (OpenBLAS's own threads).")
+  var split: ThreadSplit = .lanes
+
+  enum ThreadSplit: String, ExpressibleByArgument, CaseIterable { case lanes, blas }
+
   var harness: BenchHarness { BenchHarness(seconds: seconds) }
+
+  /// Sets this thread's product lanes and OpenBLAS's threads from --threads and --split.
+  func applyThreads() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    if split == .lanes && threads > 1 {
+      guard threads == 2 else { throw ValidationError("--split lanes uses exactly 2 threads; for \(threads) use --split blas") }
+      BLAS.threads = 1
+      ProductLanes.current = 2
+    } else {
+      BLAS.threads = threads
+      ProductLanes.current = 1
+    }
+  }
 }
 
 /// `stitch bench sgemm`: raw OpenBLAS sgemm throughput at the matrix shapes Stitch's networks use.
@@ -44,7 +62,7 @@ struct BenchSgemm: ParsableCommand {
   @OptionGroup var options: BenchOptions
 
   func run() throws {
-    BLAS.threads = options.threads
+    try options.applyThreads()
     let shapes: [(Int, Int, Int)] = [(256, 256, 256), (256, 17, 256), (256, 256, 6), (256, 1024, 1024), (2048, 2048, 2048)]
     var results: [BenchResult] = []
     for (m, k, n) in shapes {

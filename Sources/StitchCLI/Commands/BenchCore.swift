@@ -27,7 +27,7 @@ struct BenchCore: ParsableCommand {
   }
 
   func run() throws {
-    BLAS.threads = options.threads
+    try options.applyThreads()
     let batch = 256
     let cases = [
       Case(name: "mlp 17-256-256-6", layers: [(17, 256), (256, 256), (256, 6)], members: 1),

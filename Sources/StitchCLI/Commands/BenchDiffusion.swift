@@ -32,7 +32,7 @@ struct BenchDiffusion: ParsableCommand {
     var config = DiffusionTrainingConfiguration(size: .init(width: width), batchSize: batch, steps: 1 << 40)
     config.emaEvery = 10
     var trainer = DiffusionTrainer(dimension: d, configuration: config, seed: 0)
-    BLAS.threads = options.threads
+    try options.applyThreads()
     try trainer.train(data: data, until: 3)  // warm-up: buffers, optimizer state
     let train = try options.harness.rate { try trainer.train(data: data, until: trainer.step + 1) }
     let flops = 3 * trainer.model.net.forwardFlopsPerRow * Double(batch)

@@ -27,7 +27,7 @@ struct BenchSamplers: ParsableCommand {
   @Option(help: "Comma-separated sampler ids (default: all).") var samplers: String?
 
   func run() throws {
-    BLAS.threads = options.threads
+    try options.applyThreads()
     let stepList = steps.split(separator: ",").compactMap { Int($0) }
     let schedule = VPLinearSchedule(), mixture = GaussianMixture.standard
     var netRNG = RandomStream(seed: 1)

@@ -28,7 +28,7 @@ struct BenchTrain: ParsableCommand {
   @Option(help: "FMA peak GFLOP/s of one core, for fma_peak_fraction (this machine kind: 116).") var peak: Double = 116
 
   func run() throws {
-    BLAS.threads = options.threads
+    try options.applyThreads()
     let types = try (algos?.split(separator: ",").map(String.init) ?? (AlgorithmRegistry.offline.map { $0.id } + ["sac"])).map { id -> any Algorithm.Type in
       guard let t = AlgorithmRegistry.named(id) else { throw ValidationError("unknown algorithm \(id)") }
       return t

@@ -38,6 +38,9 @@ struct SynthCommand: ParsableCommand {
   @Flag(help: "Search the sampler's step schedule for this model before sampling (against DPM-Solver++ 3M at 200 steps on 256 probe rows; reports probe and held-out errors; never worse than the best standard spacing on the probe).")
   var searchSchedule = false
 
+  @Option(help: ArgumentHelp("Cores the denoiser's training products use: 1, 2, or auto (2 on a machine with two or more cores). Training is reproducible for a fixed value.", valueName: "auto|1|2"))
+  var lanes: String = "auto"
+
   func run() throws {
     let isV3 = sampler.lowercased() == DPMSolverV3.cliID
     guard isV3 || Samplers.named(sampler) != nil else {
@@ -69,6 +72,8 @@ struct SynthCommand: ParsableCommand {
       StopSignal.install()
       let reporter = ProgressReporter(label: "synth: training denoiser (width \(config.size.width), batch \(config.batchSize))", total: config.steps)
       let start = Date()
+      ProductLanes.current = try ProductLanesOption.resolve(lanes, concurrentRuns: 1)
+      defer { ProductLanes.current = 1 }
       let (trainer, fitted) = try SynthER.train(real, configuration: config, seed: seed,
                                                 progress: { step, loss in reporter.update(step, note: String(format: "EDM loss %.4f", loss)) },
                                                 shouldStop: { StopSignal.isRequested })

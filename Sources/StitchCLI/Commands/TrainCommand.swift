@@ -49,6 +49,11 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --resume: continue to N steps in all instead of the run's own target (saved in its config.json). Hyperparameters keep their values, e.g. IQL's actor schedule length.", valueName: "N"))
   var until: Int?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
+  @Option(help: ArgumentHelp("Cores each seed's matrix products use: 1, 2, or auto (2 when the machine has two cores for every seed training at once, as one seed on two cores; else 1). Results are reproducible for a fixed value; a resumed run keeps its own.", valueName: "auto|1|2"))
+  var lanes: String = "auto"
+
+  /// The product lanes for each of `concurrentRuns` seeds training at once.
+  func productLanes(concurrentRuns: Int) throws -> Int { try ProductLanesOption.resolve(lanes, concurrentRuns: concurrentRuns) }
 
   func run() throws {
     BLAS.threads = 1
@@ -79,7 +84,7 @@ struct TrainCommand: ParsableCommand {
     for (key, value) in try ConfigResolver.entries(of: A.defaultConfiguration) { print("\(key) = \(value)") }
   }
 
-  func options(seed: UInt64, environment: String, defaults: TrainingDefaults) -> TrainingOptions {
+  func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int) -> TrainingOptions {
     var o = TrainingOptions()
     o.steps = steps
     o.batchSize = batchSize ?? defaults.batchSize
@@ -95,6 +100,7 @@ struct TrainCommand: ParsableCommand {
     o.returnWeightTemperature = returnWeighted ?? advantageWeighted
     if advantageWeighted != nil { o.weightByAdvantage = true }
     o.randomSteps = min(5000, steps / 5)
+    o.productLanes = productLanes
     return o
   }
 
@@ -125,10 +131,11 @@ struct TrainCommand: ParsableCommand {
     let summaries = SummaryBox(count: seedList.count)
     let reporter = ProgressReporter(label: "\(A.id) \(env) seeds \(seeds)", total: steps * seedList.count)
     let counts = SummaryBox(count: seedList.count)
+    let seedLanes = try productLanes(concurrentRuns: min(seedList.count, ProcessInfo.processInfo.activeProcessorCount))
     DispatchQueue.concurrentPerform(iterations: seedList.count) { i in
       BLAS.threads = 1
       let folder = root.appendingPathComponent("seed_\(seedList[i])")
-      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults)
+      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes)
       let progress: (Int, String) -> Void = { step, note in
         counts.setCount(i, step)
         reporter.update(counts.totalCount(), note: note)
@@ -198,7 +205,9 @@ struct TrainCommand: ParsableCommand {
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
     if AlgorithmRegistry.isOnline(type) {
       var trainer = try OnlineTrainer<A>.load(from: folder)
-      if let until { trainer.options.steps = until; try trainer.writeConfig() }
+      if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
+      if let until { trainer.options.steps = until }
+      if until != nil || lanes != "auto" { try trainer.writeConfig() }
       trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
       StopSignal.install()
       let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
@@ -209,7 +218,9 @@ struct TrainCommand: ParsableCommand {
     }
     guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
     var trainer = try OfflineTrainer<A>.load(from: folder)
-    if let until { trainer.options.steps = until; try trainer.writeConfig() }
+    if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
+    if let until { trainer.options.steps = until }
+    if until != nil || lanes != "auto" { try trainer.writeConfig() }
     let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
     StopSignal.install()
     let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
@@ -217,6 +228,19 @@ struct TrainCommand: ParsableCommand {
     let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
     reporter.finish()
     try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
+  }
+}
+
+/// `--lanes auto|1|2` (train, synth): how many cores one run's matrix products use (`ProductLanes`).
+enum ProductLanesOption {
+  /// auto: 2 when the machine has two cores for each of `concurrentRuns` runs training at once, else 1.
+  static func resolve(_ value: String, concurrentRuns: Int) throws -> Int {
+    switch value {
+    case "auto": return ProcessInfo.processInfo.activeProcessorCount >= 2 * max(1, concurrentRuns) ? 2 : 1
+    case "1": return 1
+    case "2": return 2
+    default: throw ValidationError("--lanes must be auto, 1 or 2, got '\(value)'")
+    }
   }
 }
 

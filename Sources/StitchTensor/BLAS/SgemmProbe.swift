@@ -28,15 +28,14 @@ public final class SgemmProbe: @unchecked Sendable {
     return p
   }
 
-  /// Runs one product and returns C[0] (so the work cannot be optimised away).
+  /// Runs one product (split over the calling thread's `ProductLanes` like every product in a step) and returns C[0] (so the work cannot be optimised away).
   @discardableResult
   public func run() -> Float {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
-          cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                      Int32(m), Int32(n), Int32(k), 1,
-                      pa.baseAddress, Int32(transposeA ? m : k), pb.baseAddress, Int32(transposeB ? k : n), 0, pc.baseAddress, Int32(n))
+          ProductLanes.sgemm(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, batch: 1,
+                             transposeA: transposeA, transposeB: transposeB, beta: 0)
         }
       }
     }

@@ -49,26 +49,21 @@ extension Tensor {
   /// C = op(A)·op(B) + beta·C for each batch member, on raw storage.
   static func gemm(_ a: Tensor, _ b: Tensor, into c: Tensor, m: Int, n: Int, k: Int, batch: Int,
                    transposeA: Bool, transposeB: Bool, beta: Float) {
-    let lda = transposeA ? m : k, ldb = transposeB ? k : n
     if SgemmRecorder.isRecording && m > 0 && n > 0 && k > 0 {
       SgemmRecorder.note(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, batch: batch)
     }
     let start = SgemmRecorder.isTiming ? DispatchTime.now().uptimeNanoseconds : 0
     defer { if SgemmRecorder.isTiming { SgemmRecorder.gemmNanoseconds += DispatchTime.now().uptimeNanoseconds - start } }
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+      let pc = c.storage.buffer
+      for i in 0..<(batch * m * n) { pc[i] = beta == 0 ? 0 : pc[i] * beta }  // β = 0: C may be uninitialised
+      return
+    }
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
-        let pc = c.storage.buffer
-        for e in 0..<batch {
-          if m == 0 || n == 0 { continue }
-          if k == 0 {
-            for i in 0..<(m * n) { pc[e * m * n + i] *= beta }
-            continue
-          }
-          cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                      Int32(m), Int32(n), Int32(k), 1,
-                      pa.baseAddress! + e * m * k, Int32(lda), pb.baseAddress! + e * k * n, Int32(ldb),
-                      beta, pc.baseAddress! + e * m * n, Int32(n))
-        }
+        ProductLanes.sgemm(pa.baseAddress!, pb.baseAddress!, c.storage.buffer.baseAddress!, m: m, n: n, k: k, batch: batch,
+                           transposeA: transposeA, transposeB: transposeB, beta: beta)
       }
     }
   }

@@ -1,0 +1,131 @@
+import CForkJoin
+import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How many cores one thread's matrix products use: 1 (the default) or 2, set per thread.
+///
+/// With 2 lanes, `Tensor.gemm` splits each large enough product in two: the output's rows (or, when there are
+/// fewer than 64 rows, its columns) halve at a multiple of 16, and ensembles halve by member; the calling thread
+/// computes one half and a helper thread (`CForkJoin`: spinning between products, parked when idle) the other,
+/// each with single-threaded OpenBLAS. Measured here (benchmarks/RESULTS.md, "product lanes"): 1.8x one thread
+/// at 256×256×256 where OpenBLAS's own two threads reach 1.27x, and 1.7–1.9x at the SynthER denoiser's sizes.
+///
+/// Products with fewer than `minimumFlops` FLOPs, or with both M and N under 64, stay on one lane.
+/// Results: ensemble and column splits compute every output element exactly as one thread does; row splits do
+/// too at the shapes measured except where N < 16 (the kernel's edge tiles change), so runs with 2 lanes are
+/// bit-identical run to run, and usually but not always to runs with 1 lane.
+///
+/// Use it when a thread has a core to spare (one seed on a 2-core machine); the trainer sets it that way.
+/// Never combine it with OpenBLAS threads > 1.
+public enum ProductLanes {
+  /// Products smaller than this stay on the calling thread (a hand-off costs about a microsecond).
+  public static let minimumFlops = 1 << 20
+
+  final class State {
+    var lanes = 1
+    var pair: OpaquePointer?
+    deinit { if let pair { stitch_pair_destroy(pair) } }
+  }
+
+  static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { p in
+      #if canImport(Glibc)
+      guard let p else { return }
+      #endif
+      Unmanaged<State>.fromOpaque(p).release()
+    }
+    return key
+  }()
+
+  static var state: State {
+    if let p = pthread_getspecific(key) { return Unmanaged<State>.fromOpaque(p).takeUnretainedValue() }
+    let s = State()
+    pthread_setspecific(key, Unmanaged.passRetained(s).toOpaque())
+    return s
+  }
+
+  /// Lanes for products computed on the calling thread (1 or 2; other values are clamped).
+  public static var current: Int {
+    get { pthread_getspecific(key) == nil ? 1 : state.lanes }
+    set {
+      let s = state
+      s.lanes = min(2, max(1, newValue))
+      if s.lanes == 1, let pair = s.pair {
+        stitch_pair_destroy(pair)
+        s.pair = nil
+      }
+    }
+  }
+
+  /// Runs `body(0)` on this thread and `body(1)` on its helper, returning when both are done; both on this
+  /// thread, one after the other, when the helper cannot be started.
+  static func fork(_ body: (Int) -> Void) {
+    let s = state
+    if s.pair == nil { s.pair = stitch_pair_create() }
+    guard let pair = s.pair else {
+      body(0)
+      body(1)
+      return
+    }
+    withoutActuallyEscaping(body) { escapable in
+      var task = escapable
+      withUnsafeMutablePointer(to: &task) { pointer in
+        stitch_pair_run(pair, { context, lane in
+          context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(lane))
+        }, pointer)
+      }
+    }
+  }
+
+  /// The rows (`.rows`) or columns (`.columns`) at which an M×N product splits, or nil to keep it whole.
+  static func split(m: Int, n: Int, k: Int) -> (axis: Axis, at: Int)? {
+    guard 2 * m * n * k >= minimumFlops else { return nil }
+    if m >= 64 { return (.rows, (m / 2 + 15) / 16 * 16) }
+    if n >= 64 { return (.columns, (n / 2 + 15) / 16 * 16) }
+    return nil
+  }
+
+  enum Axis { case rows, columns }
+
+  /// C = op(A)·op(B) + β·C for `batch` row-major members (A: m×k, B: k×n, C: m×n each, stored transposed where
+  /// asked; m, n, k > 0), split over the calling thread's lanes as described above.
+  static func sgemm(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>, _ pc: UnsafeMutablePointer<Float>,
+                    m: Int, n: Int, k: Int, batch: Int, transposeA: Bool, transposeB: Bool, beta: Float) {
+    let lda = transposeA ? m : k, ldb = transposeB ? k : n
+    let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+    // Rows i0..<i1 and columns j0..<j1 of member e's output.
+    func block(_ e: Int, _ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
+      guard i1 > i0 && j1 > j0 else { return }
+      let a0 = pa + e * m * k + (transposeA ? i0 : i0 * lda)
+      let b0 = pb + e * k * n + (transposeB ? j0 * ldb : j0)
+      cblas_sgemm(CblasRowMajor, ta, tb, Int32(i1 - i0), Int32(j1 - j0), Int32(k), 1, a0, Int32(lda), b0, Int32(ldb),
+                  beta, pc + e * m * n + i0 * n + j0, Int32(n))
+    }
+    if current == 2 {
+      if batch >= 2 && 2 * m * n * k * batch >= minimumFlops {
+        let half = (batch + 1) / 2
+        fork { lane in
+          for e in (lane == 0 ? 0..<half : half..<batch) { block(e, 0, m, 0, n) }
+        }
+        return
+      }
+      if batch == 1, let (axis, at) = split(m: m, n: n, k: k) {
+        fork { lane in
+          switch (axis, lane) {
+          case (.rows, 0): block(0, 0, at, 0, n)
+          case (.rows, _): block(0, at, m, 0, n)
+          case (.columns, 0): block(0, 0, m, 0, at)
+          case (.columns, _): block(0, 0, m, at, n)
+          }
+        }
+        return
+      }
+    }
+    for e in 0..<batch { block(e, 0, m, 0, n) }
+  }
+}

@@ -1,0 +1,76 @@
+import Testing
+import StitchTensor
+
+/// Products split over two lanes (ProductLanes) against a double-precision oracle and against one lane.
+@Suite struct ProductLanesTests {
+  static func values(_ count: Int, seed: Int) -> [Float] {
+    (0..<count).map { i in Float(((i &* 2_654_435_761 &+ seed &* 97) % 1_000) - 500) / 700 }
+  }
+
+  /// op(A)·op(B) in Double from the stored layouts (rank 2).
+  static func oracle(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, ta: Bool, tb: Bool) -> [Double] {
+    var c = [Double](repeating: 0, count: m * n)
+    for i in 0..<m { for j in 0..<n {
+      var s = 0.0
+      for p in 0..<k { s += Double(ta ? a[p * m + i] : a[i * k + p]) * Double(tb ? b[j * k + p] : b[p * n + j]) }
+      c[i * n + j] = s
+    } }
+    return c
+  }
+
+  static func withLanes<R>(_ lanes: Int, _ body: () -> R) -> R {
+    let saved = ProductLanes.current
+    ProductLanes.current = lanes
+    defer { ProductLanes.current = saved }
+    return body()
+  }
+
+  /// Row splits (M ≥ 64), column splits (M < 64, N ≥ 64) and whole products (too small), every transpose case.
+  @Test(arguments: [(256, 256, 256), (300, 40, 129), (17, 256, 256), (6, 256, 256), (256, 6, 256), (40, 40, 400), (8, 8, 8)])
+  func splitProductsMatchTheOracle(shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+      let a = Self.values(m * k, seed: m), b = Self.values(k * n, seed: n + 1)
+      let ta_ = Tensor(shape: ta ? [k, m] : [m, k], scalars: a), tb_ = Tensor(shape: tb ? [n, k] : [k, n], scalars: b)
+      let one = Self.withLanes(1) { Tensor.matmul(ta_, tb_, transposeA: ta, transposeB: tb).scalars }
+      let two = Self.withLanes(2) { Tensor.matmul(ta_, tb_, transposeA: ta, transposeB: tb).scalars }
+      let exact = Self.oracle(a, b, m: m, n: n, k: k, ta: ta, tb: tb)
+      let worst = zip(two, exact).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+      #expect(worst < 1e-5, "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb): relative error \(worst)")
+      let spread = zip(one, two).map { abs($0 - $1) }.max() ?? 0
+      #expect(spread < 1e-4, "one lane and two lanes differ by \(spread)")
+    }
+  }
+
+  /// Ensemble products split by member compute each member exactly as one lane does.
+  @Test func ensembleSplitIsBitIdentical() {
+    let (e, m, k, n) = (5, 256, 64, 96)
+    let a = Tensor(shape: [e, m, k], scalars: Self.values(e * m * k, seed: 3))
+    let b = Tensor(shape: [e, k, n], scalars: Self.values(e * k * n, seed: 4))
+    let one = Self.withLanes(1) { Tensor.matmul(a, b).scalars }
+    let two = Self.withLanes(2) { Tensor.matmul(a, b).scalars }
+    #expect(one == two)
+  }
+
+  /// A linear layer with a narrow input (bias pre-filled, sgemm β = 1) and its gradients, split and not.
+  @Test func linearLayerAndGradientsAgreeAcrossLanes() throws {
+    let x = Tensor(shape: [256, 17], scalars: Self.values(256 * 17, seed: 5))
+    let w = Tensor(shape: [256, 17], scalars: Self.values(256 * 17, seed: 6))
+    let bias = Tensor(Self.values(256, seed: 7))
+    func run() throws -> [Float] {
+      let (loss, g) = try gradients(at: [x, w]) { t in Tensor.linear(t[0], weight: t[1], bias: bias, activation: .relu).square().mean() }
+      return [loss] + g[0].scalars + g[1].scalars
+    }
+    let one = try Self.withLanes(1) { Result { try run() } }.get()
+    let two = try Self.withLanes(2) { Result { try run() } }.get()
+    let spread = zip(one, two).map { abs($0 - $1) / max(1e-3, abs($0)) }.max() ?? 0
+    #expect(spread < 1e-4)
+    #expect(one.count == 1 + 2 * 256 * 17)
+  }
+
+  /// The setting is per thread and clamped to 1...2.
+  @Test func lanesAreClampedAndPerThread() {
+    Self.withLanes(7) { #expect(ProductLanes.current == 2) }
+    Self.withLanes(0) { #expect(ProductLanes.current == 1) }
+  }
+}
