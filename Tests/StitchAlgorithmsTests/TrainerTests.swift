@@ -44,6 +44,31 @@ import Testing
     #expect(la == lb)
   }
 
+  /// With two product lanes (products split over two cores; layers wide enough that they do split) a run is
+  /// reproducible and resumes bit-identically: the setting is saved with the run and restored on load.
+  @Test func twoLaneRunResumesBitIdentically() throws {
+    var config = TD3BC.defaultConfiguration
+    config.hiddenSizes = [128, 128]
+    var opts = options(steps: 30)
+    opts.batchSize = 64  // 64×128×128 products: 2.1 MFLOP, above ProductLanes.minimumFlops, split by rows
+    opts.productLanes = 2
+    let whole = folder("lanes-whole"), split = folder("lanes-split")
+    defer { try? FileManager.default.removeItem(at: whole); try? FileManager.default.removeItem(at: split) }
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: opts, folder: whole).run(dataset: Self.dataset)
+    #expect(ProductLanes.current == 1, "the trainer restores the thread's lanes")
+    var first = opts
+    first.steps = 15
+    _ = try OfflineTrainer<TD3BC>(configuration: config, options: first, folder: split).run(dataset: Self.dataset)
+    var resumed = try OfflineTrainer<TD3BC>.load(from: split)
+    #expect(resumed.options.productLanes == 2)
+    resumed.options.steps = 30
+    _ = try resumed.run(dataset: Self.dataset, resume: true)
+    let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
+    let b = try Checkpoint.read(from: split.appendingPathComponent("checkpoint.safetensors"))
+    #expect(a.tensors.count == b.tensors.count && !a.tensors.isEmpty)
+    for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs after a two-lane resume") }
+  }
+
   @Test func runFolderHasEveryArtifact() throws {
     let dir = folder("artifacts")
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -30,6 +30,16 @@ import Stitch
     #expect(StitchCommand.configuration.version == StitchVersion.string)
   }
 
+  /// `--lanes`: 1 and 2 as given, auto from the cores per concurrent run, anything else a clear error.
+  @Test func lanesOptionResolvesAndRejects() throws {
+    #expect(try ProductLanesOption.resolve("1", concurrentRuns: 1) == 1)
+    #expect(try ProductLanesOption.resolve("2", concurrentRuns: 5) == 2)
+    #expect(try ProductLanesOption.resolve("auto", concurrentRuns: 10_000) == 1)
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    #expect(try ProductLanesOption.resolve("auto", concurrentRuns: 1) == (cores >= 2 ? 2 : 1))
+    #expect(throws: ValidationError.self) { _ = try ProductLanesOption.resolve("4", concurrentRuns: 1) }
+  }
+
   @Test func unknownSubcommandIsAnError() {
     #expect(throws: (any Error).self) { _ = try StitchCommand.parseAsRoot(["no-such-command"]) }
   }
