@@ -126,7 +126,8 @@ public enum SynthER {
       var rng = root.child(named: "synth-\(k)")
       var x = (0..<(rows * d)).map { _ in schedule.maxTime * rng.nextNormal() }
       do {
-        try sampler.sample(&x, times: times, schedule: schedule, model: shared.value.denoiser(), rng: &rng)
+        // The chunks already use every core: their products stay whole (ProductLanes).
+        try ProductLanes.with(1) { try sampler.sample(&x, times: times, schedule: schedule, model: shared.value.denoiser(), rng: &rng) }
         results.set(k, .success(x))
       } catch {
         results.set(k, .failure(error))

@@ -52,14 +52,16 @@ public enum ProductLanes {
   /// Lanes for products computed on the calling thread (1 or 2; other values are clamped).
   public static var current: Int {
     get { pthread_getspecific(key) == nil ? 1 : state.lanes }
-    set {
-      let s = state
-      s.lanes = min(2, max(1, newValue))
-      if s.lanes == 1, let pair = s.pair {
-        stitch_pair_destroy(pair)
-        s.pair = nil
-      }
-    }
+    set { state.lanes = min(2, max(1, newValue)) }  // a helper already started stays, parked, until the thread ends
+  }
+
+  /// Runs `body` with this thread's lanes set to `lanes`, then restores them. Work that spreads over the cores
+  /// by other means (sampling chunks, evaluation episodes) runs its pieces with 1.
+  public static func with<R>(_ lanes: Int, _ body: () throws -> R) rethrows -> R {
+    let saved = current
+    current = lanes
+    defer { current = saved }
+    return try body()
   }
 
   /// Runs `body(0)` on this thread and `body(1)` on its helper, returning when both are done; both on this
