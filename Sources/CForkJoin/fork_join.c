@@ -1,11 +1,16 @@
 // See include/fork_join.h. Protocol: the caller stores the task, then increments `posted` (seq_cst); the helper
-// spins on `posted`, runs lane 1, and stores the sequence number into `finished`. A helper that has spun for
+// spins on `posted`, claims lane 1 by moving `claimed` from s - 1 to s, runs it, and stores s into `finished`.
+// A caller that finishes lane 0 first tries the same claim: when the helper has not started (another process
+// holds its core, or it is waking from its park), the caller runs lane 1 itself instead of waiting, so a busy
+// machine degrades to one-thread speed rather than to the scheduler's time slice per product. Which thread runs
+// a lane does not change its result. A helper that has spun for
 // SPIN_LIMIT rounds announces `sleeping` and waits on the condition variable; a caller that sees `sleeping`
 // after posting signals it under the mutex. Both flags are sequentially consistent, so either the caller sees
 // `sleeping` (and signals) or the helper sees the new `posted` before it waits: no lost wake-up.
 #include "fork_join.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -29,6 +34,7 @@ struct stitch_pair {
   void *context;
   atomic_ulong posted;
   atomic_ulong finished;
+  atomic_ulong claimed;
   atomic_int sleeping;
   atomic_int quit;
 };
@@ -50,8 +56,11 @@ static void *helper_main(void *arg) {
     }
     if (atomic_load(&p->quit)) return NULL;
     seen = s;
-    p->fn(p->context, 1);
-    atomic_store(&p->finished, s);
+    unsigned long expected = s - 1;
+    if (atomic_compare_exchange_strong(&p->claimed, &expected, s)) {
+      p->fn(p->context, 1);
+      atomic_store(&p->finished, s);
+    }
   }
 }
 
@@ -62,6 +71,7 @@ stitch_pair *stitch_pair_create(void) {
   pthread_cond_init(&p->cond, NULL);
   atomic_init(&p->posted, 0);
   atomic_init(&p->finished, 0);
+  atomic_init(&p->claimed, 0);
   atomic_init(&p->sleeping, 0);
   atomic_init(&p->quit, 0);
   if (pthread_create(&p->thread, NULL, helper_main, p) != 0) {
@@ -87,7 +97,16 @@ void stitch_pair_run(stitch_pair *p, stitch_lane_fn fn, void *context) {
   unsigned long s = atomic_fetch_add(&p->posted, 1) + 1;
   wake(p);
   fn(context, 0);
-  while (atomic_load(&p->finished) != s) CPU_RELAX();
+  unsigned long expected = s - 1;
+  if (atomic_compare_exchange_strong(&p->claimed, &expected, s)) {
+    fn(context, 1);  // the helper had not started: do its half here
+    return;
+  }
+  // The helper is running lane 1: wait, yielding the core after a while in case it shares ours.
+  for (int spins = 0; atomic_load(&p->finished) != s; spins++) {
+    if (spins < 4096) CPU_RELAX();
+    else sched_yield();
+  }
 }
 
 void stitch_pair_destroy(stitch_pair *p) {
