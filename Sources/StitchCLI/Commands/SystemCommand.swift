@@ -16,7 +16,10 @@ struct SystemCommand: ParsableCommand {
   var json = false
 
   func run() throws {
-    let info = MachineInfo.current()
+    var info = MachineInfo.current()
+    // How `stitch train` / `stitch synth` use the cores (the figures above are this process's current settings).
+    let oneSeedLanes = (try? ProductLanesOption.resolve("auto", concurrentRuns: 1)) ?? 1
+    info.fields.append(("training", "OpenBLAS 1 thread per seed; seeds in parallel up to \(info.fields.first { $0.0 == "cores" }?.1 ?? "?") cores; --lanes auto: \(oneSeedLanes) product lane(s) for a single seed"))
     if json {
       print(JSONText.object(info.jsonFields))
     } else {
