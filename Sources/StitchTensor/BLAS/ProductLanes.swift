@@ -11,8 +11,10 @@ import Darwin
 /// With 2 lanes, `Tensor.gemm` splits each large enough product in two: the output's rows (or, when there are
 /// fewer than 64 rows, its columns) halve at a multiple of 16, and ensembles halve by member; the calling thread
 /// computes one half and a helper thread (`CForkJoin`: spinning between products, parked when idle) the other,
-/// each with single-threaded OpenBLAS. Measured here (benchmarks/RESULTS.md, "product lanes"): 1.8x one thread
-/// at 256×256×256 where OpenBLAS's own two threads reach 1.27x, and 1.7–1.9x at the SynthER denoiser's sizes.
+/// each with single-threaded OpenBLAS. Measured here (benchmarks/RESULTS.md, "product lanes"): on thin products,
+/// where OpenBLAS's own second thread gains nothing or loses, 1.6–4.7x one thread (NT 256×256×17: 127.5 GFLOP/s
+/// against OpenBLAS's 77.5; NT 256×6×256: 183.8 against 27.8); on square and large ones level with OpenBLAS's
+/// split (1.7–1.9x). Whole updates gain 1.5–2.0x from the second core.
 ///
 /// Products with fewer than `minimumFlops` FLOPs, or with both M and N under 64, stay on one lane.
 /// Results: ensemble and column splits compute every output element exactly as one thread does; row splits do
