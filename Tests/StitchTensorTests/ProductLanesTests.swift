@@ -1,5 +1,5 @@
 import Testing
-import StitchTensor
+@testable import StitchTensor
 
 /// Products split over two lanes (ProductLanes) against a double-precision oracle and against one lane.
 @Suite struct ProductLanesTests {
@@ -72,5 +72,28 @@ import StitchTensor
   @Test func lanesAreClampedAndPerThread() {
     Self.withLanes(7) { #expect(ProductLanes.current == 2) }
     Self.withLanes(0) { #expect(ProductLanes.current == 1) }
+  }
+
+  /// The fork-join runs each lane exactly once per hand-off, whichever thread ends up running lane 1 (the helper,
+  /// or the caller when it finishes first and the helper has not started), over many hand-offs with lane 0 instant,
+  /// slow, and alternating.
+  @Test func everyForkRunsEachLaneExactlyOnce() {
+    // One slot per lane, each written only by whichever thread runs that lane.
+    let slots = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+    slots.initialize(repeating: 0, count: 2)
+    defer { slots.deallocate() }
+    nonisolated(unsafe) let counts = slots
+    var consistent = true
+    Self.withLanes(2) {
+      for i in 0..<20_000 {
+        ProductLanes.fork { lane in
+          if lane == 0 && i % 3 == 1 { for k in 0..<(i % 200) { counts[0] &+= k & 0 } }  // a slower lane 0 sometimes
+          counts[lane] += 1
+        }
+        if counts[0] != i + 1 || counts[1] != i + 1 { consistent = false; break }
+      }
+    }
+    #expect(consistent)
+    #expect(counts[0] == 20_000 && counts[1] == 20_000)
   }
 }
