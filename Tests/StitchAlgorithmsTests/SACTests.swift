@@ -43,6 +43,6 @@ import Testing
     var rng = RandomStream(seed: 0)
     let a = p.act([1, 0, 0], exploring: true, rng: &rng)
     #expect(a.count == 1 && Swift.abs(a[0]) <= 2)
-    #expect(throws: BehaviourPolicy.LoadError.self) { try BehaviourPolicy.bundled("hopper-expert") }
+    #expect(throws: BehaviourPolicy.LoadError.self) { try BehaviourPolicy.bundled("ant-expert") }
   }
 }

@@ -116,10 +116,10 @@ import Testing
     let hopper = try DatasetMaker.make("hopper-random", size: 30, seed: 0)
     #expect(hopper.observationDim == 11 && hopper.metadata["environment"] == "Hopper-v4")
     do {
-      _ = try DatasetMaker.make("walker2d-expert", size: 10, seed: 0)
-      Issue.record("walker2d-expert has no bundled policy")
+      _ = try DatasetMaker.make("ant-expert", size: 10, seed: 0)
+      Issue.record("ant-expert has no bundled policy")
     } catch {
-      #expect("\(error)".contains("walker2d-expert") && "\(error)".contains("available"))
+      #expect("\(error)".contains("ant-expert") && "\(error)".contains("available"))
     }
   }
 }

@@ -16,7 +16,7 @@ RUN=runs/sac-$TASK/seed_0
 OUT=runs/experts; mkdir -p "$OUT" data
 POLICY=Sources/StitchAlgorithms/Resources/policies/$TASK-expert.safetensors
 $STITCH policy export "$RUN/snapshots/step_$EXPERT_STEP.safetensors" --name "$TASK-expert" -o "$POLICY"
-cp "$POLICY" "$(dirname "$STITCH")/Stitch_StitchAlgorithms.resources/policies/"
+cp "$POLICY" "$(dirname "$STITCH")/Stitch_StitchAlgorithms.resources/Resources/policies/"
 $STITCH eval --policy "$TASK-expert" --episodes 100 --json > "$OUT/$TASK-expert-eval.json"
 $STITCH eval --policy "$TASK-expert" --episodes 100 --stochastic --json > "$OUT/$TASK-expert-eval-stochastic.json"
 $STITCH dataset make "$TASK-expert" --size 1000000 --seed 0 -o "data/$TASK-expert.hdf5"
