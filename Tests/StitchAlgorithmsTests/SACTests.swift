@@ -34,10 +34,13 @@ import Testing
   }
 
   @Test func bundledBehaviourPoliciesLoad() throws {
-    #expect(BehaviourPolicy.bundledNames == ["halfcheetah-medium", "hopper-medium", "pendulum-expert", "pendulum-medium", "walker2d-medium"])
+    #expect(BehaviourPolicy.bundledNames == ["halfcheetah-expert", "halfcheetah-medium", "hopper-expert", "hopper-medium", "pendulum-expert", "pendulum-medium", "walker2d-expert", "walker2d-medium"])
     #expect(try BehaviourPolicy.bundled("halfcheetah-medium").task == "HalfCheetah-v4")
     #expect(try BehaviourPolicy.bundled("walker2d-medium").task == "Walker2d-v4")
     #expect(try BehaviourPolicy.bundled("hopper-medium").task == "Hopper-v4")
+    #expect(try BehaviourPolicy.bundled("hopper-expert").task == "Hopper-v4")
+    #expect(try BehaviourPolicy.bundled("halfcheetah-expert").task == "HalfCheetah-v4")
+    #expect(try BehaviourPolicy.bundled("walker2d-expert").kind == "expert")
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     #expect(p.task == "Pendulum-v1" && p.kind == "expert")
     var rng = RandomStream(seed: 0)
