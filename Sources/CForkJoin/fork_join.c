@@ -3,9 +3,9 @@
 // A caller that finishes lane 0 first tries the same claim: when the helper has not started (another process
 // holds its core, or it is waking from its park), the caller runs lane 1 itself instead of waiting, so a busy
 // machine degrades to one-thread speed rather than to the scheduler's time slice per product. Which thread runs
-// a lane does not change its result. A helper that has spun for
-// SPIN_LIMIT rounds announces `sleeping` and waits on the condition variable; a caller that sees `sleeping`
-// after posting signals it under the mutex. Both flags are sequentially consistent, so either the caller sees
+// a lane does not change its result.
+// A helper that has spun for SPIN_LIMIT rounds announces `sleeping` and waits on the condition variable; a
+// caller that sees `sleeping` after posting signals it under the mutex. Both flags are sequentially consistent, so either the caller sees
 // `sleeping` (and signals) or the helper sees the new `posted` before it waits: no lost wake-up.
 #include "fork_join.h"
 

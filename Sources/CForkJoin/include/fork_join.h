@@ -20,7 +20,8 @@ typedef struct stitch_pair stitch_pair;
 /// Starts a helper thread; NULL when the thread cannot be created (callers then run both lanes themselves).
 stitch_pair *stitch_pair_create(void);
 
-/// Runs fn(context, 1) on the helper and fn(context, 0) on the caller; returns when both have finished.
+/// Runs fn(context, 0) on the caller and fn(context, 1) on the helper (or on the caller, when it finishes first
+/// and the helper has not started); returns when both have finished.
 /// Not reentrant: one caller thread per pair.
 void stitch_pair_run(stitch_pair *pair, stitch_lane_fn fn, void *context);
 

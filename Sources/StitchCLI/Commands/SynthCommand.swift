@@ -72,11 +72,11 @@ struct SynthCommand: ParsableCommand {
       StopSignal.install()
       let reporter = ProgressReporter(label: "synth: training denoiser (width \(config.size.width), batch \(config.batchSize))", total: config.steps)
       let start = Date()
-      ProductLanes.current = try ProductLanesOption.resolve(lanes, concurrentRuns: 1)
-      defer { ProductLanes.current = 1 }
-      let (trainer, fitted) = try SynthER.train(real, configuration: config, seed: seed,
-                                                progress: { step, loss in reporter.update(step, note: String(format: "EDM loss %.4f", loss)) },
-                                                shouldStop: { StopSignal.isRequested })
+      let (trainer, fitted) = try ProductLanes.with(try ProductLanesOption.resolve(lanes, concurrentRuns: 1)) {
+        try SynthER.train(real, configuration: config, seed: seed,
+                          progress: { step, loss in reporter.update(step, note: String(format: "EDM loss %.4f", loss)) },
+                          shouldStop: { StopSignal.isRequested })
+      }
       reporter.finish(note: String(format: "%.0f s", Date().timeIntervalSince(start)))
       diffusion = trainer.model
       layout = fitted

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Stitch
 
@@ -19,7 +20,8 @@ struct SystemCommand: ParsableCommand {
     var info = MachineInfo.current()
     // How `stitch train` / `stitch synth` use the cores (the figures above are this process's current settings).
     let oneSeedLanes = (try? ProductLanesOption.resolve("auto", concurrentRuns: 1)) ?? 1
-    info.fields.append(("training", "OpenBLAS 1 thread per seed; seeds in parallel up to \(info.fields.first { $0.0 == "cores" }?.1 ?? "?") cores; --lanes auto: \(oneSeedLanes) product lane(s) for a single seed"))
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    info.fields.append(("training", "OpenBLAS 1 thread per seed; seeds in parallel up to \(cores) cores; --lanes auto: \(oneSeedLanes) product lane(s) for a single seed"))
     if json {
       print(JSONText.object(info.jsonFields))
     } else {

@@ -53,7 +53,10 @@ public enum ProductLanes {
 
   /// Lanes for products computed on the calling thread (1 or 2; other values are clamped).
   public static var current: Int {
-    get { pthread_getspecific(key) == nil ? 1 : state.lanes }
+    get {  // read on every product: one thread-local lookup, no State made for threads that never set it
+      guard let p = pthread_getspecific(key) else { return 1 }
+      return Unmanaged<State>.fromOpaque(p).takeUnretainedValue().lanes
+    }
     set { state.lanes = min(2, max(1, newValue)) }  // a helper already started stays, parked, until the thread ends
   }
 

@@ -28,7 +28,8 @@ public final class SgemmProbe: @unchecked Sendable {
     return p
   }
 
-  /// Runs one product (split over the calling thread's `ProductLanes` like every product in a step) and returns C[0] (so the work cannot be optimised away).
+  /// Runs one product, split over the calling thread's `ProductLanes` like every product of a step, and returns
+  /// C[0] (so the work cannot be optimised away).
   @discardableResult
   public func run() -> Float {
     a.withUnsafeBufferPointer { pa in
