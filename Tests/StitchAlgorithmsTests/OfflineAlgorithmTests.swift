@@ -65,6 +65,45 @@ import Testing
     #expect(action > 0.3, "IQL action \(action) should exceed the behaviour mean 0.2")
   }
 
+  /// CORL's update order: the advantage (for the actor) and V(s') (for the critic target) come from V before its
+  /// step. Oracle: both figures computed by hand from the networks before `update`.
+  @Test func iqlUsesTheValueBeforeItsStep() throws {
+    var c = IQL.defaultConfiguration
+    c.hiddenSizes = [32, 32]
+    var agent = IQL(configuration: c, task: Self.task, rng: RandomStream(seed: 4))
+    let ds = Self.banditDataset()
+    var batch = Batch(size: 64, observationDim: 1, actionDim: 1)
+    var rng = RandomStream(seed: 6)
+    let sampler = UniformSampler(ds)
+    for _ in 0..<5 {
+      sampler.sample(into: &batch, using: &rng)
+      let v = agent.valueAndActor.value(batch.observations).column
+      let advantage = (agent.critic.targetCritics(batch.observations, batch.actions).min(axis: 0) - v).mean().scalar
+      let nextV = agent.valueAndActor.value(batch.nextObservations).column
+      let target = batch.rewards.column + (1 - batch.terminals.column) * c.discount * nextV
+      let criticLoss = (agent.critic.critics(batch.observations, batch.actions) - target).square().mean(axis: 1).mean().scalar
+      let m = try agent.update(on: batch)
+      #expect(abs(m["advantage_mean"]! - Double(advantage)) <= 1e-6 * max(1, abs(Double(advantage))))
+      #expect(abs(m["critic_loss"]! - Double(criticLoss)) <= 1e-6 * max(1, Double(criticLoss)))
+    }
+  }
+
+  /// IQL's losses on two lanes at once give exactly the agent one lane gives.
+  @Test func iqlOnTwoLanesMatchesOneLane() throws {
+    func run(lanes: Int) throws -> Checkpoint {
+      var c = IQL.defaultConfiguration
+      c.hiddenSizes = [64, 64]
+      var agent = IQL(configuration: c, task: Self.task, rng: RandomStream(seed: 3))
+      _ = try ProductLanes.with(lanes) { try train(&agent, steps: 40) }
+      var ck = Checkpoint()
+      agent.store(into: &ck)
+      return ck
+    }
+    let one = try run(lanes: 1), two = try run(lanes: 2)
+    #expect(one.tensors.count == two.tensors.count && !one.tensors.isEmpty)
+    for (k, t) in one.tensors { #expect(t.isIdentical(to: two.tensors[k]!), "\(k) differs") }
+  }
+
   @Test func sameSeedGivesBitIdenticalAgents() throws {
     func run() throws -> Checkpoint {
       var c = TD3BC.defaultConfiguration

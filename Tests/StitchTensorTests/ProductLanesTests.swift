@@ -96,4 +96,45 @@ import Testing
     #expect(consistent)
     #expect(counts[0] == 20_000 && counts[1] == 20_000)
   }
+
+  struct Stop: Error, Equatable { let lane: Int }
+
+  /// Whole pieces of work on two lanes at once: each runs with 1 lane for its own products, both record
+  /// gradients on their own tapes at the same time, and the results equal the same pieces run one after the other.
+  @Test func concurrentPiecesMatchSequentialOnes() throws {
+    let x = Tensor(shape: [256, 64], scalars: Self.values(256 * 64, seed: 8))
+    let w1 = Tensor(shape: [256, 64], scalars: Self.values(256 * 64, seed: 9))
+    let w2 = Tensor(shape: [128, 64], scalars: Self.values(128 * 64, seed: 10))
+    func piece(_ w: Tensor) throws -> (lanes: Int, values: [Float]) {
+      let (loss, g) = try gradients(at: [w]) { t in Tensor.linear(x, weight: t[0], bias: nil, activation: .tanh).square().mean() }
+      return (ProductLanes.current, [loss] + g[0].scalars)
+    }
+    let sequential = (try piece(w1).values, try piece(w2).values)
+    try Self.withLanes(2) {
+      Result {
+        for _ in 0..<200 {
+          let (a, b) = try ProductLanes.concurrently({ try piece(w1) }, { try piece(w2) })
+          #expect(a.lanes == 1 && b.lanes == 1)
+          #expect(a.values == sequential.0 && b.values == sequential.1)
+          #expect(ProductLanes.current == 2)
+        }
+      }
+    }.get()
+  }
+
+  /// Errors come back from either lane (the first piece's when both throw), and lanes 1 runs the pieces in order.
+  @Test func concurrentPiecesRethrow() {
+    for lanes in [1, 2] {
+      Self.withLanes(lanes) {
+        #expect(throws: Stop(lane: 1)) { _ = try ProductLanes.concurrently({ 0 }, { () throws -> Int in throw Stop(lane: 1) }) }
+        #expect(throws: Stop(lane: 0)) { _ = try ProductLanes.concurrently({ () throws -> Int in throw Stop(lane: 0) }, { 1 }) }
+        #expect(throws: Stop(lane: 0)) {
+          _ = try ProductLanes.concurrently({ () throws -> Int in throw Stop(lane: 0) }, { () throws -> Int in throw Stop(lane: 1) })
+        }
+      }
+    }
+    var order: [Int] = []
+    _ = Self.withLanes(1) { try? ProductLanes.concurrently({ order.append(0) }, { order.append(1) }) }
+    #expect(order == [0, 1])
+  }
 }

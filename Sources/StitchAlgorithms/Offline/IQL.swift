@@ -3,7 +3,8 @@
 /// Kostrikov, Nair & Levine, "Offline Reinforcement Learning with Implicit Q-Learning", ICLR 2022,
 /// arXiv 2110.06169: value loss L_V = E[L₂^τ(min Q̂(s,a) − V(s))] (eq. 5, expectile τ), Q loss
 /// L_Q = E[(r + γ(1 − d)V(s') − Q(s,a))²] (eq. 6), policy loss −E[exp(β(Q̂ − V))·log π(a|s)] (eq. 7) with the
-/// exponent clipped at 100 (CORL's EXP_ADV_MAX). Defaults and update order from CORL `algorithms/offline/iql.py`
+/// exponent clipped at 100 (CORL's EXP_ADV_MAX). Defaults and update order (V(s') and the advantage from V before
+/// its step) from CORL `algorithms/offline/iql.py`
 /// (FACTS.md §2e): β = 3, τ = 0.7, target rate 0.005, Adam 3e-4, Gaussian actor with tanh mean and a
 /// state-independent log σ clamped to [−20, 2], cosine actor-LR schedule over the run. Differences from the
 /// reference: the twin Q-networks are one ensemble (same math).
@@ -35,11 +36,8 @@ public struct IQL: Algorithm {
   public static var defaultConfiguration: Configuration { Configuration() }
 
   let config: Configuration
-  var actor: MLP
-  var logStd: Tensor
-  var critics, targetCritics: CriticEnsemble
-  var value: MLP
-  var actorOptimizer, criticOptimizer, valueOptimizer: Adam
+  var valueAndActor: ValueAndActor
+  var critic: CriticLearner
   var updates = 0
 
   struct Policy: ParameterGroup {
@@ -51,95 +49,125 @@ public struct IQL: Algorithm {
     }
   }
 
+  /// V and the actor with their optimizers: one lane's share of an update.
+  struct ValueAndActor {
+    var value: MLP
+    var policy: Policy
+    var valueOptimizer, actorOptimizer: Adam
+
+    /// Expectile regression of V towards min Q̂ (eq. 5), then advantage-weighted regression of the actor (eq. 7)
+    /// with the advantage min Q̂(s,a) − V(s) of V before its step (CORL `_update_v` returns it).
+    mutating func update(on batch: Batch, targetQ: Tensor, config: Configuration, step: Int) throws
+      -> (valueLoss: Float, actorLoss: Float, advantage: Tensor) {
+      var v = targetQ
+      let (valueLoss, valueGrad) = try valueWithGradient(at: value) { net in
+        let out = net(batch.observations).column
+        v = out.detached()
+        return Tensor.expectileLoss(out, targetQ, expectile: config.expectile)
+      }
+      valueOptimizer.update(&value, along: valueGrad)
+      let advantage = targetQ - v
+      let weights = (advantage * config.temperature).exp().clamped(min: -.infinity, max: config.maxAdvantageWeight)
+      let deterministic = config.deterministicActor
+      let (actorLoss, actorGrad) = try valueWithGradient(at: policy) { p in
+        let mean = p.net(batch.observations)
+        let perSample: Tensor
+        if deterministic {
+          perSample = (mean - batch.actions).square().sum(axis: 1)
+        } else {
+          let logStd = p.logStd.clamped(min: -20, max: 2).reshaped([1, -1])
+          perSample = -DiagonalGaussian(mean: mean, logStd: logStd + Tensor.zeros(mean.shape)).logProbability(batch.actions)
+        }
+        return (weights * perSample).mean()
+      }
+      actorOptimizer.learningRate = LearningRateSchedule.cosine(steps: config.actorScheduleSteps, minimum: 0)
+        .rate(base: config.actorLearningRate, at: step)
+      actorOptimizer.update(&policy, along: actorGrad)
+      return (valueLoss, actorLoss, advantage)
+    }
+  }
+
+  /// The twin critics, their targets and optimizer: the other lane's share.
+  struct CriticLearner {
+    var critics, targetCritics: CriticEnsemble
+    var optimizer: Adam
+
+    /// Q regression to r + γ(1 − d)V(s') averaged over the two critics (eq. 6), then the Polyak target step.
+    mutating func update(on batch: Batch, target: Tensor, rate: Float) throws -> Float {
+      let (loss, grad) = try valueWithGradient(at: critics) { q in
+        (q(batch.observations, batch.actions) - target).square().mean(axis: 1).mean()
+      }
+      optimizer.update(&critics, along: grad)
+      targetCritics.moveTowards(critics, rate: rate)
+      return loss
+    }
+  }
+
   public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
     config = configuration
     var initRNG = rng.child(named: "init")
-    actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: task.actionDim,
-                outputActivation: .tanh, rng: &initRNG)
-    logStd = Tensor.zeros([task.actionDim])
-    critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
-                             hiddenSizes: configuration.hiddenSizes, rng: &initRNG)
-    targetCritics = critics
-    value = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: 1, rng: &initRNG)
-    actorOptimizer = Adam(learningRate: configuration.actorLearningRate)
-    criticOptimizer = Adam(learningRate: configuration.criticLearningRate)
-    valueOptimizer = Adam(learningRate: configuration.valueLearningRate)
+    let actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: task.actionDim,
+                    outputActivation: .tanh, rng: &initRNG)
+    let critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
+                                 hiddenSizes: configuration.hiddenSizes, rng: &initRNG)
+    let value = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: 1, rng: &initRNG)
+    valueAndActor = ValueAndActor(value: value, policy: Policy(net: actor, logStd: Tensor.zeros([task.actionDim])),
+                                  valueOptimizer: Adam(learningRate: configuration.valueLearningRate),
+                                  actorOptimizer: Adam(learningRate: configuration.actorLearningRate))
+    critic = CriticLearner(critics: critics, targetCritics: critics,
+                           optimizer: Adam(learningRate: configuration.criticLearningRate))
   }
 
+  /// One update in CORL's arrangement (`ImplicitQLearning.train`): V(s') and min Q̂(s, a) come from the networks
+  /// before any step, so the value, critic and actor losses are independent and run on two lanes at once when
+  /// the thread has two (`ProductLanes.concurrently`: V and the actor on one, the critics on the other); the
+  /// result is the same either way.
   public mutating func update(on batch: Batch) throws -> Metrics {
-    let targetQ = targetCritics(batch.observations, batch.actions).min(axis: 0)
-    // Value: expectile regression towards the target critics' minimum.
-    let (valueLoss, valueGrad) = try valueWithGradient(at: value) { v in
-      Tensor.expectileLoss(v(batch.observations).column, targetQ, expectile: config.expectile)
-    }
-    valueOptimizer.update(&value, along: valueGrad)
-    let v = value(batch.observations).column
-    let advantage = targetQ - v
-    // Q: regression to r + γ(1 − d)V(s'), averaged over the two critics.
-    let nextV = value(batch.nextObservations).column
+    let targetQ = critic.targetCritics(batch.observations, batch.actions).min(axis: 0)
+    let nextV = valueAndActor.value(batch.nextObservations).column
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextV
-    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
-      (q(batch.observations, batch.actions) - target).square().mean(axis: 1).mean()
-    }
-    criticOptimizer.update(&critics, along: criticGrad)
-    targetCritics.moveTowards(critics, rate: config.targetUpdateRate)
-    // Policy: advantage-weighted regression.
-    let weights = (advantage * config.temperature).exp().clamped(min: -.infinity, max: config.maxAdvantageWeight)
-    let policy = Policy(net: actor, logStd: logStd)
-    let deterministic = config.deterministicActor
-    let (actorLoss, actorGrad) = try valueWithGradient(at: policy) { p in
-      let mean = p.net(batch.observations)
-      let perSample: Tensor
-      if deterministic {
-        perSample = (mean - batch.actions).square().sum(axis: 1)
-      } else {
-        let logStd = p.logStd.clamped(min: -20, max: 2).reshaped([1, -1])
-        perSample = -DiagonalGaussian(mean: mean, logStd: logStd + Tensor.zeros(mean.shape)).logProbability(batch.actions)
+    let (config, step) = (self.config, updates)
+    let (first, criticLoss) = try withUnsafeMutablePointer(to: &valueAndActor) { valueAndActor in
+      try withUnsafeMutablePointer(to: &critic) { critic in
+        try ProductLanes.concurrently(
+          { try valueAndActor.pointee.update(on: batch, targetQ: targetQ, config: config, step: step) },
+          { try critic.pointee.update(on: batch, target: target, rate: config.targetUpdateRate) })
       }
-      return (weights * perSample).mean()
     }
-    actorOptimizer.learningRate = LearningRateSchedule.cosine(steps: config.actorScheduleSteps, minimum: 0)
-      .rate(base: config.actorLearningRate, at: updates)
-    var updated = policy
-    actorOptimizer.update(&updated, along: actorGrad)
-    actor = updated.net
-    logStd = updated.logStd
     updates += 1
-    return ["value_loss": Double(valueLoss), "critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss),
-            "advantage_mean": Double(advantage.mean().scalar)]
+    return ["value_loss": Double(first.valueLoss), "critic_loss": Double(criticLoss),
+            "actor_loss": Double(first.actorLoss), "advantage_mean": Double(first.advantage.mean().scalar)]
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
-    let mean = actor(observations)
+    let mean = valueAndActor.policy.net(observations)
     guard exploring, !config.deterministicActor else { return mean }
-    let std = logStd.clamped(min: -20, max: 2).exp().reshaped([1, -1])
+    let std = valueAndActor.policy.logStd.clamped(min: -20, max: 2).exp().reshaped([1, -1])
     return (mean + Tensor.normal(mean.shape, using: &rng) * std).clamped(min: -1, max: 1)
   }
 
   public func store(into c: inout Checkpoint) {
-    c.store(Policy(net: actor, logStd: logStd), as: "actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(value, as: "value.")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(optimizer: valueOptimizer, as: "value_optimizer.")
+    c.store(valueAndActor.policy, as: "actor.")
+    c.store(critic.critics, as: "critic.")
+    c.store(critic.targetCritics, as: "target_critic.")
+    c.store(valueAndActor.value, as: "value.")
+    c.store(optimizer: valueAndActor.actorOptimizer, as: "actor_optimizer.")
+    c.store(optimizer: critic.optimizer, as: "critic_optimizer.")
+    c.store(optimizer: valueAndActor.valueOptimizer, as: "value_optimizer.")
     c.metadata["updates"] = String(updates)
   }
 
   public mutating func restore(from c: Checkpoint) throws {
-    var policy = Policy(net: actor, logStd: logStd)
-    try c.restore(&policy, from: "actor.")
-    (actor, logStd) = (policy.net, policy.logStd)
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    try c.restore(&value, from: "value.")
-    actorOptimizer.prepare(for: policy)
-    criticOptimizer.prepare(for: critics)
-    valueOptimizer.prepare(for: value)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    try c.restore(optimizer: &valueOptimizer, from: "value_optimizer.")
+    try c.restore(&valueAndActor.policy, from: "actor.")
+    try c.restore(&critic.critics, from: "critic.")
+    try c.restore(&critic.targetCritics, from: "target_critic.")
+    try c.restore(&valueAndActor.value, from: "value.")
+    valueAndActor.actorOptimizer.prepare(for: valueAndActor.policy)
+    critic.optimizer.prepare(for: critic.critics)
+    valueAndActor.valueOptimizer.prepare(for: valueAndActor.value)
+    try c.restore(optimizer: &valueAndActor.actorOptimizer, from: "actor_optimizer.")
+    try c.restore(optimizer: &critic.optimizer, from: "critic_optimizer.")
+    try c.restore(optimizer: &valueAndActor.valueOptimizer, from: "value_optimizer.")
     updates = try c.counter("updates")
   }
 }

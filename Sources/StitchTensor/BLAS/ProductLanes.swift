@@ -69,6 +69,30 @@ public enum ProductLanes {
     return try body()
   }
 
+  /// Runs two independent pieces of work, `first` on this thread and `second` on its helper at the same time
+  /// when this thread has 2 lanes, and one after the other (first, then second) when it has 1. Each piece runs
+  /// with 1 lane for its own products, so the result does not depend on the lanes: use it for parts of an
+  /// update that read nothing the other writes (IQL's value, critic and actor losses all start from the same
+  /// networks). Splitting whole losses costs one hand-off where splitting their products costs one per product,
+  /// and it spreads their elementwise work (activations, Adam) over both cores too.
+  ///
+  /// Both pieces may record gradients (tapes are per thread), allocate (buffer pools are per thread) and throw;
+  /// when both throw, `first`'s error is rethrown.
+  public static func concurrently<A, B>(_ first: () throws -> A, _ second: () throws -> B) throws -> (A, B) {
+    guard current == 2 else { return (try with(1, first), try with(1, second)) }
+    var a: Result<A, any Error>?
+    var b: Result<B, any Error>?
+    withoutActuallyEscaping(first) { first in
+      withoutActuallyEscaping(second) { second in
+        fork { lane in
+          // Lane 1 runs on the helper, or on this thread after lane 0 when the helper has not started.
+          if lane == 0 { a = Result { try with(1, first) } } else { b = Result { try with(1, second) } }
+        }
+      }
+    }
+    return (try a!.get(), try b!.get())
+  }
+
   /// Runs `body(0)` on this thread and `body(1)` on its helper, returning when both are done; both on this
   /// thread, one after the other, when the helper cannot be started.
   static func fork(_ body: (Int) -> Void) {

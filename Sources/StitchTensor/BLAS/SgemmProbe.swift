@@ -45,7 +45,8 @@ public final class SgemmProbe: @unchecked Sendable {
 }
 
 /// Records the shapes of every sgemm call made while `record` runs (benchmarks: the FLOPs of a training step and
-/// its sgemm bound). Not thread-safe: record on one thread with nothing else running matrix products.
+/// its sgemm bound). Products on every thread count while it records (an update may run its losses on two lanes
+/// at once: `ProductLanes.concurrently`); record one update at a time.
 public enum SgemmRecorder {
   public struct Shape: Hashable, Sendable {
     public var m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
@@ -55,10 +56,12 @@ public enum SgemmRecorder {
   nonisolated(unsafe) static var counts: [Shape: Int] = [:]
   nonisolated(unsafe) static var isTiming = false
   nonisolated(unsafe) static var gemmNanoseconds: UInt64 = 0
+  static let lock = NSLockLite()
 
   /// Runs `body` and returns the wall-clock seconds it spent inside `cblas_sgemm` (benchmarks: how much of a
   /// training step is matrix products, and how fast those products run inside the step compared with the same
-  /// shapes on warm, preallocated buffers). Same threading caveat as `record`.
+  /// shapes on warm, preallocated buffers). Time inside sgemm on every thread adds up: where an update runs two
+  /// losses at once, the total can exceed the wall time.
   public static func timeInGemm(_ body: () throws -> Void) rethrows -> Double {
     gemmNanoseconds = 0
     isTiming = true
@@ -77,6 +80,14 @@ public enum SgemmRecorder {
   }
 
   @inline(__always) static func note(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, batch: Int) {
+    lock.lock()
+    defer { lock.unlock() }
     counts[Shape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB), default: 0] += batch
+  }
+
+  static func addTime(_ elapsed: UInt64) {
+    lock.lock()
+    gemmNanoseconds += elapsed
+    lock.unlock()
   }
 }

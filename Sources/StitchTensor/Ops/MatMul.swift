@@ -53,7 +53,7 @@ extension Tensor {
       SgemmRecorder.note(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, batch: batch)
     }
     let start = SgemmRecorder.isTiming ? DispatchTime.now().uptimeNanoseconds : 0
-    defer { if SgemmRecorder.isTiming { SgemmRecorder.gemmNanoseconds += DispatchTime.now().uptimeNanoseconds - start } }
+    defer { if SgemmRecorder.isTiming { SgemmRecorder.addTime(DispatchTime.now().uptimeNanoseconds - start) } }
     if m == 0 || n == 0 { return }
     if k == 0 {
       let pc = c.storage.buffer
