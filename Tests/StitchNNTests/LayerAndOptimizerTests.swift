@@ -71,6 +71,25 @@ import StitchTestSupport
     #expect(zip(p.scalars, expected).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
   }
 
+  /// Adam and AdamW on a tensor large enough to be split over two lanes: bit-identical to one lane.
+  @Test func adamOnTwoLanesMatchesOneLane() {
+    var rng = RandomStream(seed: 12)
+    let start = Tensor.normal([300, 301], using: &rng)
+    let grads = (0..<3).map { _ in Tensor.normal([300, 301], using: &rng) }
+    func run(_ lanes: Int, _ adam: Adam) -> Tensor {
+      ProductLanes.with(lanes) {
+        var p = start, opt = adam
+        for g in grads { opt.update(&p, along: g) }
+        return p
+      }
+    }
+    for adam in [Adam(learningRate: 0.01, weightDecay: 0.1), Adam.adamW(learningRate: 0.01)] {
+      let one = run(1, adam), two = run(2, adam)
+      #expect(one.isIdentical(to: two))
+      #expect(!one.isIdentical(to: start))
+    }
+  }
+
   @Test func adamVectorLanesMatchTheScalarFormulaBitForBit() {
     // 37 parameters: two 16-lane blocks and a 5-element scalar tail; L2 (coupled) weight decay on. Every element
     // must equal the per-element formula evaluated in Float with the same operation order.

@@ -137,4 +137,39 @@ import Testing
     _ = Self.withLanes(1) { try? ProductLanes.concurrently({ order.append(0) }, { order.append(1) }) }
     #expect(order == [0, 1])
   }
+
+  /// `parallelFor` covers every index exactly once, split or not, for element and row counts around the threshold.
+  @Test func parallelForCoversEachIndexOnce() {
+    for (count, each) in [(0, 1), (1, 1), (17, 1), (1 << 15, 1), ((1 << 15) + 7, 1), (100_003, 1), (3, 1 << 15), (256, 256), (255, 129)] {
+      var hits = [Int](repeating: 0, count: count)
+      hits.withUnsafeMutableBufferPointer { h in
+        Self.withLanes(2) { ProductLanes.parallelFor(count, elementsEach: each) { r in for i in r { h[i] += 1 } } }
+      }
+      #expect(hits.allSatisfy { $0 == 1 }, "count \(count) × \(each)")
+    }
+  }
+
+  /// Elementwise work split over two lanes (activations and their gradients, bias adds and bias gradients,
+  /// gradient accumulation, Polyak averaging) gives bit-identical results to one lane.
+  @Test func elementwiseWorkIsBitIdenticalAcrossLanes() throws {
+    let x = Tensor(shape: [2, 256, 200], scalars: Self.values(2 * 256 * 200, seed: 11))
+    let w = Tensor(shape: [2, 256, 200], scalars: Self.values(2 * 256 * 200, seed: 12))
+    let bias = Tensor(shape: [2, 256], scalars: Self.values(512, seed: 13))
+    let narrow = Tensor(shape: [2, 256, 17], scalars: Self.values(2 * 256 * 17, seed: 14))
+    let wNarrow = Tensor(shape: [2, 256, 17], scalars: Self.values(2 * 256 * 17, seed: 15))
+    func run() throws -> [Float] {
+      let (loss, g) = try gradients(at: [x, w, bias]) { t in
+        let h = Tensor.linear(t[0], weight: t[1], bias: t[2], activation: .relu)            // bias after, fused ReLU
+        let k = Tensor.linear(narrow, weight: wNarrow, bias: t[2], activation: .tanh)       // bias before (k < 128)
+        return ((h * h).tanh() + k.sigmoid() + h.exp() * 1e-3).mean()
+      }
+      var target = w
+      target.moveTowards(x, rate: 0.005)
+      return [loss] + g.flatMap(\.scalars) + target.scalars
+    }
+    let one = try Self.withLanes(1) { Result { try run() } }.get()
+    let two = try Self.withLanes(2) { Result { try run() } }.get()
+    #expect(one.count == two.count)
+    #expect(one == two)
+  }
 }

@@ -61,9 +61,14 @@ public struct Adam: Optimizer {
         m[index].withUnsafeMutableBufferPointer { pm in
           v[index].withUnsafeMutableBufferPointer { pv in
             grad.withUnsafeBufferPointer { pg in
-              if decoupled && wd != 0 { for i in 0..<p.count { p[i] *= 1 - lr * wd } }
-              Adam.step(p, pm, pv, pg, b1: b1, b2: b2, eps: eps, coupledDecay: decoupled ? 0 : wd,
-                        stepSize: stepSize, correction2Root: correction2Root)
+              // Halves of a large tensor on the two lanes when the thread has two (elementwise: same result).
+              ProductLanes.parallelFor(p.count) { r in
+                let (p, pm, pv) = (UnsafeMutableBufferPointer(rebasing: p[r]), UnsafeMutableBufferPointer(rebasing: pm[r]),
+                                   UnsafeMutableBufferPointer(rebasing: pv[r]))
+                if decoupled && wd != 0 { for i in 0..<p.count { p[i] *= 1 - lr * wd } }
+                Adam.step(p, pm, pv, UnsafeBufferPointer(rebasing: pg[r]), b1: b1, b2: b2, eps: eps,
+                          coupledDecay: decoupled ? 0 : wd, stepSize: stepSize, correction2Root: correction2Root)
+              }
             }
           }
         }

@@ -68,7 +68,7 @@ extension ParameterGroup {
       target.withUnsafeMutableBufferPointer { t in
         online.withUnsafeBufferPointer { o in
           let keep = 1 - rate
-          for j in 0..<t.count { t[j] = keep * t[j] + rate * o[j] }
+          ProductLanes.parallelFor(t.count) { r in for j in r { t[j] = keep * t[j] + rate * o[j] } }
         }
       }
     }

@@ -30,7 +30,9 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     case .identity: return x
     case .relu:
       var y = x
-      y.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { let v = p[i]; p[i] = v > 0 ? v : 0 } }
+      y.withUnsafeMutableBufferPointer { p in
+        ProductLanes.parallelFor(p.count) { r in for i in r { let v = p[i]; p[i] = v > 0 ? v : 0 } }
+      }
       return y
     case .tanh: return Kernels.unary(x, TanhKernel.self)
     case .sigmoid: return Kernels.unary(x, SigmoidKernel.self)

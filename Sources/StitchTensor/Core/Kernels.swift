@@ -13,7 +13,7 @@ enum Kernels {
     let n = x.count
     x.withUnsafeBufferPointer { src in
       let dst = out.storage.buffer
-      for i in 0..<n { dst[i] = Op.apply(src[i]) }
+      ProductLanes.parallelFor(n) { r in for i in r { dst[i] = Op.apply(src[i]) } }
     }
     out.node = nil
     return out
@@ -23,18 +23,28 @@ enum Kernels {
   /// order (the same sums as a scalar loop), 16 columns at a time.
   @inline(__always)
   static func addRows(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    // Halves of the columns on the two lanes (each column's sum in the same order either way).
+    ProductLanes.parallelFor(columns / 16, elementsEach: 16 * rows) { blocks in
+      let j0 = blocks.lowerBound * 16, j1 = blocks.upperBound == columns / 16 ? columns : blocks.upperBound * 16
+      addRows(x + j0, rows: rows, columns: j1 - j0, stride: columns, into: sums + j0)
+    }
+  }
+
+  /// `addRows` over `columns` columns of rows `stride` floats apart.
+  @inline(__always)
+  static func addRows(_ x: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int, into sums: UnsafeMutablePointer<Float>) {
     typealias V = SIMD16<Float>
     let raw = UnsafeRawPointer(x), out = UnsafeMutableRawPointer(sums)
     var j = 0
     while j &+ 16 <= columns {
       var acc = out.loadUnaligned(fromByteOffset: j &* 4, as: V.self)
-      for i in 0..<rows { acc += raw.loadUnaligned(fromByteOffset: (i &* columns &+ j) &* 4, as: V.self) }
+      for i in 0..<rows { acc += raw.loadUnaligned(fromByteOffset: (i &* stride &+ j) &* 4, as: V.self) }
       out.storeBytes(of: acc, toByteOffset: j &* 4, as: V.self)
       j &+= 16
     }
     while j < columns {
       var acc = sums[j]
-      for i in 0..<rows { acc += x[i &* columns &+ j] }
+      for i in 0..<rows { acc += x[i &* stride &+ j] }
       sums[j] = acc
       j &+= 1
     }
@@ -43,7 +53,12 @@ enum Kernels {
   /// x[i, j] += bias[j] over the rows of a row-major [rows, columns] block, then ReLU when asked, in one pass.
   @inline(__always)
   static func addBiasRows(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int, bias: UnsafePointer<Float>, relu: Bool) {
-    for i in 0..<rows {
+    ProductLanes.parallelFor(rows, elementsEach: columns) { r in addBiasRows(x, rows: r, columns: columns, bias: bias, relu: relu) }
+  }
+
+  @inline(__always)
+  static func addBiasRows(_ x: UnsafeMutablePointer<Float>, rows: Range<Int>, columns: Int, bias: UnsafePointer<Float>, relu: Bool) {
+    for i in rows {
       let row = x + i * columns
       if relu {
         for j in 0..<columns { let v = row[j] + bias[j]; row[j] = v > 0 ? v : 0 }
@@ -62,7 +77,7 @@ enum Kernels {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         let dst = out.storage.buffer
-        for i in 0..<n { dst[i] = Op.apply(pa[i], pb[i]) }
+        ProductLanes.parallelFor(n) { r in for i in r { dst[i] = Op.apply(pa[i], pb[i]) } }
       }
     }
     return out
@@ -188,6 +203,6 @@ extension Tensor {
     makeUnique()
     let n = count
     let dst = storage.buffer
-    other.withUnsafeBufferPointer { src in for i in 0..<n { dst[i] += src[i] } }
+    other.withUnsafeBufferPointer { src in ProductLanes.parallelFor(n) { r in for i in r { dst[i] += src[i] } } }
   }
 }

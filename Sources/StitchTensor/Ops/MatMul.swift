@@ -97,9 +97,9 @@ extension Tensor {
     if let bias, prefill {
       let dst = pre.storage.buffer.baseAddress!
       bias.withUnsafeBufferPointer { pb in
-        for e in 0..<batch { for i in 0..<rows {
-          (dst + (e * rows + i) * outDim).update(from: pb.baseAddress! + e * outDim, count: outDim)
-        } }
+        ProductLanes.parallelFor(batch * rows, elementsEach: outDim) { r in
+          for row in r { (dst + row * outDim).update(from: pb.baseAddress! + row / rows * outDim, count: outDim) }
+        }
       }
     }
     gemm(x, weight, into: pre, m: rows, n: outDim, k: inDim, batch: batch, transposeA: false, transposeB: true,
