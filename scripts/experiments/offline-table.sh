@@ -15,6 +15,8 @@ for ALGO in $ALGOS; do
   case "$ALGO-$NAME" in
     # CORL configs/offline/iql/hopper/medium_v2.yaml: deterministic actor, normalized rewards, target rate 0.001.
     iql-hopper-medium) EXTRA=(--set deterministic_actor=true --set target_update_rate=0.001 --normalize-rewards) ;;
+    # CORL configs/offline/iql/hopper/medium_expert_v2.yaml: beta 6.0, iql_tau 0.5 (FACTS.md §2e).
+    iql-hopper-medium-expert) EXTRA=(--set temperature=6 --set expectile=0.5) ;;
     # CORL ReBRAC per-dataset (actor_bc, critic_bc), FACTS.md §2e.
     rebrac-hopper-medium) EXTRA=(--set actor_penalty=0.01 --set critic_penalty=0.01) ;;
     rebrac-halfcheetah-medium) EXTRA=(--set actor_penalty=0.001 --set critic_penalty=0.01) ;;
