@@ -9,6 +9,15 @@ public struct Checkpoint {
 
   public init() {}
 
+  /// `value` as compact JSON with sorted keys, for metadata entries. Foundation's encoder writes a struct's keys
+  /// in hash order, which changes from process to process, so without sorting two runs with the same seed
+  /// wrote checkpoints whose tensors matched bit for bit but whose bytes differed.
+  public static func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
   /// Errors restoring from a checkpoint.
   public enum RestoreError: Error, CustomStringConvertible {
     case missing(String)

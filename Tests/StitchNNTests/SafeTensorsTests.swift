@@ -3,6 +3,13 @@ import Testing
 import StitchNN
 
 @Suite struct SafeTensorsTests {
+  /// Metadata JSON must not depend on the process's hash seed (a struct's keys came out in hash order before,
+  /// so checkpoints of identical runs differed in their bytes): keys are sorted.
+  @Test func checkpointMetadataJSONHasSortedKeys() throws {
+    struct Record: Encodable { var zeta = 1, alpha = [2.5], mid = "m", beta = true, omega: Float = 0.5 }
+    #expect(try Checkpoint.json(Record()) == #"{"alpha":[2.5],"beta":true,"mid":"m","omega":0.5,"zeta":1}"#)
+  }
+
   @Test func readsWhatThePythonPackageWrote() throws {
     let (t, meta) = try SafeTensors.read(try OracleTests.fixture("python_written.safetensors"))
     #expect(meta == ["format": "pt", "note": "hello"])

@@ -66,10 +66,10 @@ public struct TD3BC: Algorithm {
     criticOptimizer.update(&critics, along: criticGrad)
     var metrics: Metrics = ["critic_loss": Double(criticLoss)]
     guard updates % config.actorDelay == 0 else { return metrics }
-    let critics = self.critics
+    let firstCritic = critics.members(0..<1)  // the actor maximises Q₁ (TD3: Fujimoto et al. 2018, Algorithm 1)
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
       let pi = actor(batch.observations)
-      let q = critics(batch.observations, pi).slice(rows: 0..<1).reshaped([-1])
+      let q = firstCritic(batch.observations, pi).reshaped([-1])
       let lambda = config.qWeight / q.abs().mean().detached().scalar
       return -(q.mean() * lambda) + Tensor.meanSquaredError(pi, batch.actions)
     }

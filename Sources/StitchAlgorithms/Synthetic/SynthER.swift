@@ -157,7 +157,7 @@ extension DiffusionModel {
   public func write(layout: SynthER.Layout, to url: URL, extra: [String: String] = [:]) throws {
     var c = Checkpoint()
     store(into: &c)
-    c.metadata["synther_layout"] = String(decoding: try JSONEncoder().encode(layout), as: UTF8.self)
+    c.metadata["synther_layout"] = try Checkpoint.json(layout)
     for (k, v) in extra { c.metadata[k] = v }
     try c.write(to: url)
   }

@@ -118,9 +118,9 @@ public struct OfflineTrainer<A: Algorithm> {
       c.metadata["step"] = String(step)
       c.metadata["algorithm"] = A.id
       c.metadata["environment"] = options.environment
-      c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(normalizer), as: UTF8.self)
-      c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
-      c.metadata["evaluations"] = String(decoding: try JSONEncoder().encode(evaluations), as: UTF8.self)
+      c.metadata["normalizer"] = try Checkpoint.json(normalizer)
+      c.metadata["action_scaling"] = try Checkpoint.json(scaling)
+      c.metadata["evaluations"] = try Checkpoint.json(evaluations)
       c.metadata["stitch_version"] = StitchVersion.string
       try c.write(to: checkpointURL)
     }

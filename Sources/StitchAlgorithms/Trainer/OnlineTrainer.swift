@@ -130,9 +130,9 @@ public struct OnlineTrainer<A: Algorithm> {
       c.metadata["episode_steps"] = String(episodeSteps)
       c.metadata["algorithm"] = A.id
       c.metadata["environment"] = options.environment
-      c.metadata["action_scaling"] = String(decoding: try JSONEncoder().encode(scaling), as: UTF8.self)
-      c.metadata["normalizer"] = String(decoding: try JSONEncoder().encode(ObservationNormalizer(identity: od)), as: UTF8.self)
-      c.metadata["evaluations"] = String(decoding: try JSONEncoder().encode(evaluations), as: UTF8.self)
+      c.metadata["action_scaling"] = try Checkpoint.json(scaling)
+      c.metadata["normalizer"] = try Checkpoint.json(ObservationNormalizer(identity: od))
+      c.metadata["evaluations"] = try Checkpoint.json(evaluations)
       c.metadata["stitch_version"] = StitchVersion.string
       try c.write(to: checkpointURL)
     }

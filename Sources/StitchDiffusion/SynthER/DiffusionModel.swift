@@ -66,7 +66,7 @@ public struct DiffusionModel {
     c.metadata["denoiser_depth"] = String(net.blocks.count)
     c.metadata["denoiser_time_dim"] = String(net.timeOut.outputSize)
     c.metadata["denoiser_dimension"] = String(net.dimension)
-    c.metadata["edm"] = String(decoding: try! JSONEncoder().encode(preconditioning), as: UTF8.self)
+    c.metadata["edm"] = try! Checkpoint.json(preconditioning)
   }
 
   /// Rebuilds a model from a checkpoint written by `store(into:)`.
@@ -140,7 +140,7 @@ public struct DiffusionTrainer {
     c.store(optimizer: optimizer, as: "optimizer.")
     c.metadata["step"] = String(step)
     c.metadata["rng"] = "\(rng.state),\(rng.increment)"
-    c.metadata["training"] = String(decoding: try! JSONEncoder().encode(configuration), as: UTF8.self)
+    c.metadata["training"] = try! Checkpoint.json(configuration)
     return c
   }
 

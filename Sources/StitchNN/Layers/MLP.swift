@@ -70,6 +70,13 @@ public struct EnsembleMLP: Layer, Sendable {
     layers.append(EnsembleLinear(members: members, inputSize: sizes[sizes.count - 2], outputSize: outputSize, activation: outputActivation, rng: &rng))
   }
 
+  /// An ensemble made of existing layers (all with the same number of members).
+  public init(layers: [EnsembleLinear]) {
+    precondition(!layers.isEmpty && layers.allSatisfy { $0.members == layers[0].members }, "EnsembleMLP: layers disagree on members")
+    self.layers = layers
+    members = layers[0].members
+  }
+
   public func callAsFunction(_ input: Tensor) -> Tensor {
     var h = input
     if h.rank == 2 {
