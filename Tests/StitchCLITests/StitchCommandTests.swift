@@ -64,4 +64,32 @@ import Stitch
     #expect(row.contains("| td3bc | Hopper-v4 | 2 | 1000 | 45.0 ± 5.0 | 50.0 | 40.0, 50.0 (missing: seed_2) | 2 |"), "\(row)")
     #expect(throws: (any Error).self) { _ = try ReportCommand.row(root.appendingPathComponent("nowhere").path, json: false) }
   }
+
+  /// `report --plot` redraws a run's curve from every seed with a summary (seeds trained by separate commands).
+  @Test func plotRedrawsTheCurveFromAllSeeds() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-plot-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let curves: [[[Double]]] = [[[500, 900, 30], [1000, 1000, 40]], [[500, 1100, 50], [1000, 1200, 70]]]
+    for (seed, evaluations) in curves.enumerated() {
+      let folder = root.appendingPathComponent("seed_\(seed)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let rows = evaluations.map { "[\($0[0]), \($0[1]), \($0[2])]" }.joined(separator: ", ")
+      let json = """
+        {"algorithm": "rebrac", "environment": "HalfCheetah-v4", "seed": \(seed), "steps": 1000, "finalReturn": 1000,
+         "finalNormalizedScore": \(evaluations[1][2]), "bestNormalizedScore": \(evaluations[1][2]), "evaluations": [\(rows)],
+         "seconds": 60, "stoppedEarly": false}
+        """
+      try Data(json.utf8).write(to: folder.appendingPathComponent("summary.json"))
+    }
+    let written = try ReportCommand.drawCurve(root.path)
+    #expect(written == root.appendingPathComponent("learning_curve.svg").path)
+    let expected = root.appendingPathComponent("expected.svg"), single = root.appendingPathComponent("single.svg")
+    try LearningCurve.write(seeds: curves, label: "rebrac", task: "HalfCheetah-v4", to: expected)
+    try LearningCurve.write(seeds: [curves[0]], label: "rebrac", task: "HalfCheetah-v4", to: single)
+    let drawn = try Data(contentsOf: URL(fileURLWithPath: written ?? ""))
+    #expect(drawn == (try Data(contentsOf: expected)))
+    #expect(drawn != (try Data(contentsOf: single)))
+    // A single seed's folder has no seed folders: nothing to redraw.
+    #expect(try ReportCommand.drawCurve(root.appendingPathComponent("seed_0").path) == nil)
+  }
 }

@@ -13,23 +13,44 @@ struct ReportCommand: ParsableCommand {
       (mean ± population std over seeds, the last evaluation of each), best evaluation's score (mean over seeds),
       the per-seed final scores, and wall-clock minutes (mean per seed). A seed whose summary is missing (still
       running, or stopped before its first evaluation) is listed as missing, never silently dropped.
+      With --plot, each RUN's learning_curve.svg (mean and spread over its seeds) is drawn again from the seeds'
+      summaries: for seeds trained or resumed by separate `stitch train` commands into one RUN, where each
+      command draws only its own seeds.
       Example:
         stitch report runs/table/hopper-medium/*
+        stitch report --plot runs/table/halfcheetah-medium/rebrac
       """)
 
   @Argument(help: "Run folders.") var runs: [String]
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
+  @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
 
   func run() throws {
     if !json {
       print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
       print("|---|---|---|---|---|---|---|---|---|")
     }
-    for path in runs { print(try Self.row(path, json: json)) }
+    var drawn: [String] = []
+    for path in runs {
+      print(try Self.row(path, json: json))
+      if plot, let file = try Self.drawCurve(path) { drawn.append(file) }
+    }
+    for file in drawn { FileHandle.standardError.write(Data("plot: \(file)\n".utf8)) }
   }
 
-  /// One run folder's line: a Markdown table row, or a JSON object.
-  static func row(_ path: String, json: Bool) throws -> String {
+  /// Redraws `path/learning_curve.svg` from its seeds' evaluations; nil (nothing written) for a folder without
+  /// seed folders or without any finished seed.
+  static func drawCurve(_ path: String) throws -> String? {
+    let (root, summaries, _, hasSeeds) = try load(path)
+    guard hasSeeds, let first = summaries.first else { return nil }
+    let file = root.appendingPathComponent("learning_curve.svg")
+    try LearningCurve.write(seeds: summaries.map(\.evaluations), label: first.algorithm, task: first.environment, to: file)
+    return file.path
+  }
+
+  /// The summaries of a run folder's seeds (or of the folder itself when it is one seed's), the seed folders
+  /// without one, and whether the folder holds seed folders.
+  static func load(_ path: String) throws -> (root: URL, summaries: [RunSummary], missing: [String], hasSeeds: Bool) {
       let decoder = JSONDecoder()
       let root = URL(fileURLWithPath: path)
       var isDirectory: ObjCBool = false
@@ -50,6 +71,12 @@ struct ReportCommand: ParsableCommand {
           missing.append(f.lastPathComponent)
         }
       }
+      return (root, summaries, missing, !seedFolders.isEmpty)
+  }
+
+  /// One run folder's line: a Markdown table row, or a JSON object.
+  static func row(_ path: String, json: Bool) throws -> String {
+      let (root, summaries, missing, _) = try load(path)
       let finals = summaries.compactMap(\.finalNormalizedScore), bests = summaries.compactMap(\.bestNormalizedScore)
       let mean = finals.isEmpty ? Double.nan : finals.reduce(0, +) / Double(finals.count)
       let std = finals.isEmpty ? Double.nan : (finals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finals.count)).squareRoot()
