@@ -26,6 +26,7 @@ struct BenchTrain: ParsableCommand {
   @OptionGroup var options: BenchOptions
   @Option(help: "Comma-separated algorithm ids (default: every offline algorithm).") var algos: String?
   @Option(help: "FMA peak GFLOP/s of one core, for fma_peak_fraction (this machine kind: 116).") var peak: Double = 116
+  @Flag(help: "Also list each algorithm's matrix products per update (M×N×K, transposes, count, MFLOP) on stderr, to audit its FLOPs against a reference implementation's.") var shapes = false
 
   func run() throws {
     try options.applyThreads()
@@ -34,13 +35,28 @@ struct BenchTrain: ParsableCommand {
       return t
     }
     var results: [BenchResult] = []
-    for type in types { results.append(try withAlgorithm(type, Measure(options: options, peak: peak))) }
+    for type in types { results.append(try withAlgorithm(type, Measure(options: options, peak: peak, listShapes: shapes))) }
     BenchReport.print(results, json: options.json)
   }
 
   struct Measure: AlgorithmVisitor {
     let options: BenchOptions
     let peak: Double
+    var listShapes = false
+    /// Two updates' products (so delayed actor steps count once), largest FLOPs first, as M×N×K with the
+    /// operands' transposes (N: as stored, T: transposed), calls per update and MFLOP per update.
+    static func printShapes(_ shapes: [SgemmRecorder.Shape: Int], algorithm: String) {
+      var lines = ["\(algorithm): matrix products per update (two updates recorded, halved)"]
+      for (shape, count) in shapes.sorted(by: { $0.key.flops * Double($0.value) > $1.key.flops * Double($1.value) }) {
+        let ops = (shape.transposeA ? "T" : "N") + (shape.transposeB ? "T" : "N")
+        lines.append(String(format: "  %@ %5d×%-5d×%5d  calls %4.1f  MFLOP %8.2f", ops, shape.m, shape.n, shape.k,
+                            Double(count) / 2, shape.flops * Double(count) / 2 / 1e6))
+      }
+      let total = shapes.reduce(0.0) { $0 + $1.key.flops * Double($1.value) } / 2 / 1e6
+      lines.append(String(format: "  total MFLOP per update %.1f", total))
+      FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
     func visit<A: Algorithm>(_ type: A.Type) throws -> BenchResult {
       // Offline algorithms at HalfCheetah's sizes; online SAC at Hopper's (11 observations, 3 actions).
       let (env, od, ad) = A.id == "sac" ? ("Hopper-v4", 11, 3) : ("HalfCheetah-v4", 17, 6)
@@ -65,6 +81,7 @@ struct BenchTrain: ParsableCommand {
       shapes = SgemmRecorder.record { do { _ = try agent.update(on: batches[4]); _ = try agent.update(on: batches[5]) } catch { recordError = error } }
       if let recordError { throw recordError }
       let flopsPerStep = shapes.reduce(0.0) { $0 + $1.key.flops * Double($1.value) } / 2
+      if listShapes { Self.printShapes(shapes, algorithm: A.id) }
       var t = 6
       // The sgemm bound: the recorded products of two updates run bare on warm buffers (with their transposes),
       // alternating with pairs of real updates.
