@@ -172,4 +172,42 @@ import Testing
     #expect(one.count == two.count)
     #expect(one == two)
   }
+
+  /// Layer normalisation splits rows (forward, ∂x) and columns (∂γ, ∂β sums) over the lanes: ReBRAC's critics
+  /// normalise 1024×256 activations; the result must not depend on the lanes. Checked against a direct Double
+  /// computation too, so a split that dropped or repeated rows or columns fails here.
+  @Test func layerNormIsBitIdenticalAcrossLanes() throws {
+    let (rows, d) = (300, 256)
+    let x = Tensor(shape: [rows, d], scalars: Self.values(rows * d, seed: 21))
+    let gamma = Tensor(shape: [d], scalars: Self.values(d, seed: 22))
+    let beta = Tensor(shape: [d], scalars: Self.values(d, seed: 23))
+    let upstream = Tensor(shape: [rows, d], scalars: Self.values(rows * d, seed: 24))
+    func run() throws -> [[Float]] {
+      var y: [Float] = []
+      let (_, g) = try gradients(at: [x, gamma, beta]) { t in
+        let out = t[0].layerNormalized(scale: t[1], offset: t[2])
+        y = out.scalars
+        return (out * upstream).sum()
+      }
+      return [y] + g.map(\.scalars)
+    }
+    let one = try Self.withLanes(1) { Result { try run() } }.get()
+    let two = try Self.withLanes(2) { Result { try run() } }.get()
+    #expect(one == two)
+    // ∂β = Σ_rows upstream and ∂γ = Σ_rows upstream · x̂, in Double.
+    let xs = x.scalars, us = upstream.scalars
+    var worst = 0.0
+    for j in 0..<d {
+      var dBeta = 0.0, dGamma = 0.0
+      for r in 0..<rows {
+        let row = xs[(r * d)..<(r * d + d)].map(Double.init)
+        let mean = row.reduce(0, +) / Double(d)
+        let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d)
+        let xhat = (row[j] - mean) / (variance + 1e-5).squareRoot()
+        dBeta += Double(us[r * d + j]); dGamma += Double(us[r * d + j]) * xhat
+      }
+      worst = Swift.max(worst, abs(Double(two[3][j]) - dBeta), abs(Double(two[2][j]) - dGamma))
+    }
+    #expect(worst < 1e-3, "largest deviation of ∂γ/∂β from Double sums: \(worst)")
+  }
 }

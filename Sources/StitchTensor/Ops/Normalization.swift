@@ -28,7 +28,7 @@ extension Tensor {
       withUnsafeBufferPointer { srcBuffer in gammaValues.withUnsafeBufferPointer { gBuffer in
         betaValues.withUnsafeBufferPointer { bBuffer in inverseStd.withUnsafeMutableBufferPointer { invBuffer in
           let g = gBuffer.baseAddress!, b = bBuffer.baseAddress!
-          for r in 0..<rows {
+          ProductLanes.parallelFor(rows, elementsEach: d) { range in for r in range {
             let x = srcBuffer.baseAddress! + r * d
             let xh = xhBuffer.baseAddress! + r * d, y = dstBuffer.baseAddress! + r * d
             let mean = LayerNormKernels.sum(x, d) / Float(d)
@@ -36,7 +36,7 @@ extension Tensor {
             let inv = 1 / (variance + epsilon).squareRoot()
             invBuffer[r] = inv
             for j in 0..<d { let v = (x[j] - mean) * inv; xh[j] = v; y[j] = v * g[j] + b[j] }
-          }
+          } }
         } }
       } }
     } }
@@ -50,18 +50,29 @@ extension Tensor {
       var dx = Tensor(uninitializedShape: xhat.shape)
       var dGamma = [Float](repeating: 0, count: d)
       var dBeta = [Float](repeating: 0, count: d)
-      var scaled = [Float](repeating: 0, count: d)
+      // Rows are independent for ∂x, and each column's sums for ∂γ, ∂β run over the rows in order, so both
+      // split over the lanes (rows for ∂x, columns for the sums) with results identical to one lane.
       dx.withUnsafeMutableBufferPointer { pd in g.withUnsafeBufferPointer { pg in xhat.withUnsafeBufferPointer { px in
         dGamma.withUnsafeMutableBufferPointer { dgBuffer in dBeta.withUnsafeMutableBufferPointer { dbBuffer in
-          scaled.withUnsafeMutableBufferPointer { sBuffer in gammaValues.withUnsafeBufferPointer { gBuffer in
-            let dg = dgBuffer.baseAddress!, db = dbBuffer.baseAddress!, s = sBuffer.baseAddress!, gm = gBuffer.baseAddress!
-            for r in 0..<rows {
-              let go = pg.baseAddress! + r * d, xo = px.baseAddress! + r * d, out = pd.baseAddress! + r * d
-              for j in 0..<d { dg[j] += go[j] * xo[j]; db[j] += go[j]; s[j] = go[j] * gm[j] }
-              let mg = LayerNormKernels.sum(s, d) / Float(d)
-              let mgx = LayerNormKernels.dot(s, xo, d) / Float(d)
-              let inv = inverseStdValues[r]
-              for j in 0..<d { out[j] = inv * (s[j] - mg - xo[j] * mgx) }
+          gammaValues.withUnsafeBufferPointer { gBuffer in inverseStdValues.withUnsafeBufferPointer { invBuffer in
+            let dg = dgBuffer.baseAddress!, db = dbBuffer.baseAddress!, gm = gBuffer.baseAddress!
+            ProductLanes.parallelFor(rows, elementsEach: d) { range in
+              let s = UnsafeMutablePointer<Float>.allocate(capacity: d)
+              defer { s.deallocate() }
+              for r in range {
+                let go = pg.baseAddress! + r * d, xo = px.baseAddress! + r * d, out = pd.baseAddress! + r * d
+                for j in 0..<d { s[j] = go[j] * gm[j] }
+                let mg = LayerNormKernels.sum(s, d) / Float(d)
+                let mgx = LayerNormKernels.dot(s, xo, d) / Float(d)
+                let inv = invBuffer[r]
+                for j in 0..<d { out[j] = inv * (s[j] - mg - xo[j] * mgx) }
+              }
+            }
+            ProductLanes.parallelFor(d, elementsEach: rows) { columns in
+              for r in 0..<rows {
+                let go = pg.baseAddress! + r * d, xo = px.baseAddress! + r * d
+                for j in columns { dg[j] += go[j] * xo[j]; db[j] += go[j] }
+              }
             }
           } }
         } }
