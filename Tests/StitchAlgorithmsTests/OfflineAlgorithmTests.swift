@@ -104,6 +104,23 @@ import Testing
     for (k, t) in one.tensors { #expect(t.isIdentical(to: two.tensors[k]!), "\(k) differs") }
   }
 
+  /// ReBRAC's two critics (target values, losses and gradients) run on separate lanes when there are two: the
+  /// agent must come out the same as on one lane.
+  @Test func rebracOnTwoLanesMatchesOneLane() throws {
+    func run(lanes: Int) throws -> Checkpoint {
+      var c = ReBRAC.defaultConfiguration
+      c.hiddenSizes = [64, 64]
+      var agent = ReBRAC(configuration: c, task: Self.task, rng: RandomStream(seed: 3))
+      _ = try ProductLanes.with(lanes) { try train(&agent, steps: 30) }
+      var ck = Checkpoint()
+      agent.store(into: &ck)
+      return ck
+    }
+    let one = try run(lanes: 1), two = try run(lanes: 2)
+    #expect(one.tensors.count == two.tensors.count && !one.tensors.isEmpty)
+    for (k, t) in one.tensors { #expect(t.isIdentical(to: two.tensors[k]!), "\(k) differs") }
+  }
+
   @Test func sameSeedGivesBitIdenticalAgents() throws {
     func run() throws -> Checkpoint {
       var c = TD3BC.defaultConfiguration

@@ -81,18 +81,35 @@ public struct ReBRAC: Algorithm {
     return qs.dropFirst().reduce(qs[0]) { Tensor.minimum($0, $1) }
   }
 
+  /// `body(i)` for each critic i; the two critics' work runs on two lanes at once when the thread has two
+  /// (`ProductLanes.concurrently`, each critic's products whole on one core), which spends one hand-off where
+  /// splitting each product spends one per product and leaves the LayerNorms and activations to one core. The
+  /// results are the same either way: the critics read nothing the other writes.
+  static func eachCritic<R>(_ count: Int, _ body: (Int) throws -> R) throws -> [R] {
+    guard count == 2 else { return try (0..<count).map(body) }
+    let (first, second) = try ProductLanes.concurrently({ try body(0) }, { try body(1) })
+    return [first, second]
+  }
+
   public mutating func update(on batch: Batch) throws -> Metrics {
     updates += 1
     let smoothing = (Tensor.normal(batch.actions.shape, using: &noise) * config.policyNoise)
       .clamped(min: -config.noiseClip, max: config.noiseClip)
     let nextAction = (targetActor(batch.nextObservations) + smoothing).clamped(min: -1, max: 1)
     let nextPenalty = (nextAction - batch.nextActions).square().sum(axis: 1)
-    let nextQ = Self.minQ(targetCritics, batch.nextObservations, nextAction) - config.criticPenalty * nextPenalty
+    let nextInput = Tensor.concat([batch.nextObservations, nextAction])
+    let targets = targetCritics
+    let nextQs = try Self.eachCritic(targets.count) { targets[$0](nextInput).column }
+    let nextQ = nextQs.dropFirst().reduce(nextQs[0]) { Tensor.minimum($0, $1) } - config.criticPenalty * nextPenalty
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
-    let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { critics in
-      Self.q(critics, batch.observations, batch.actions).map { ($0 - target).square().mean() }.reduce(Tensor(0), +)
+    // Σᵢ mean (Qᵢ − y)²: each critic's term and gradient on its own lane.
+    let input = Tensor.concat([batch.observations, batch.actions])
+    let current = critics
+    let parts = try Self.eachCritic(current.count) { i in
+      try valueWithGradient(at: current[i]) { critic in (critic(input).column - target).square().mean() }
     }
-    criticOptimizer.update(&critics, along: criticGrad)
+    let criticLoss = parts.dropFirst().reduce(parts[0].value) { $0 + $1.value }
+    criticOptimizer.update(&critics, along: parts.map(\.gradient))
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "target_penalty": Double(nextPenalty.mean().scalar)]
     guard updates % config.actorDelay == 0 else { return metrics }
     let critics = self.critics
