@@ -10,6 +10,9 @@ actor with the squared-error BC term, target rate 0.001, observations z-scored (
 Usage (from the repository root; needs jax, optax, h5py, gymnasium[mujoco], mujoco<3.5):
   benchmarks/.venv-jax/bin/python scripts/experiments/jax_iql_check.py data/hopper-medium.hdf5 \
       --env Hopper-v4 --steps 100000 --eval-every 10000 --seed 0 --out runs/diag/jax-iql-s0.jsonl
+
+Needs, besides jax: `benchmarks/.venv-jax/bin/pip install h5py gymnasium==1.1.1 "mujoco<3.5" imageio` (the venv that
+benchmarks/train-vs-jax makes holds jax and optax only).
 """
 import argparse
 import json

@@ -11,6 +11,9 @@ code with Stitch; only the data file.
   benchmarks/.venv-jax/bin/python scripts/experiments/jax_rebrac_check.py data/hopper-medium.hdf5 \
       --steps 40000 --eval-every 10000 --seed 0 --out runs/diag/jax-rebrac-s0.jsonl
   (--td3bc: the same check for TD3+BC, e.g. on data/walker2d-medium.hdf5 --env Walker2d-v4)
+
+Needs, besides jax: `benchmarks/.venv-jax/bin/pip install h5py gymnasium==1.1.1 "mujoco<3.5" imageio` (the venv that
+benchmarks/train-vs-jax makes holds jax and optax only).
 """
 import argparse
 import json
