@@ -88,13 +88,11 @@ import Testing
     }
   }
 
-  /// IQL's losses on two lanes at once give exactly the agent one lane gives.
-  @Test func iqlOnTwoLanesMatchesOneLane() throws {
+  /// Trains `make()` for `steps` on `lanes` lanes, then again on one lane, and expects the same tensors.
+  func expectSameAgentOnTwoLanes<A: Algorithm>(_ make: () -> A, steps: Int) throws {
     func run(lanes: Int) throws -> Checkpoint {
-      var c = IQL.defaultConfiguration
-      c.hiddenSizes = [64, 64]
-      var agent = IQL(configuration: c, task: Self.task, rng: RandomStream(seed: 3))
-      _ = try ProductLanes.with(lanes) { try train(&agent, steps: 40) }
+      var agent = make()
+      _ = try ProductLanes.with(lanes) { try train(&agent, steps: steps) }
       var ck = Checkpoint()
       agent.store(into: &ck)
       return ck
@@ -104,21 +102,19 @@ import Testing
     for (k, t) in one.tensors { #expect(t.isIdentical(to: two.tensors[k]!), "\(k) differs") }
   }
 
+  /// IQL's losses on two lanes at once give exactly the agent one lane gives.
+  @Test func iqlOnTwoLanesMatchesOneLane() throws {
+    var c = IQL.defaultConfiguration
+    c.hiddenSizes = [64, 64]
+    try expectSameAgentOnTwoLanes({ IQL(configuration: c, task: Self.task, rng: RandomStream(seed: 3)) }, steps: 40)
+  }
+
   /// ReBRAC's two critics (target values, losses and gradients) run on separate lanes when there are two: the
   /// agent must come out the same as on one lane.
   @Test func rebracOnTwoLanesMatchesOneLane() throws {
-    func run(lanes: Int) throws -> Checkpoint {
-      var c = ReBRAC.defaultConfiguration
-      c.hiddenSizes = [64, 64]
-      var agent = ReBRAC(configuration: c, task: Self.task, rng: RandomStream(seed: 3))
-      _ = try ProductLanes.with(lanes) { try train(&agent, steps: 30) }
-      var ck = Checkpoint()
-      agent.store(into: &ck)
-      return ck
-    }
-    let one = try run(lanes: 1), two = try run(lanes: 2)
-    #expect(one.tensors.count == two.tensors.count && !one.tensors.isEmpty)
-    for (k, t) in one.tensors { #expect(t.isIdentical(to: two.tensors[k]!), "\(k) differs") }
+    var c = ReBRAC.defaultConfiguration
+    c.hiddenSizes = [64, 64]
+    try expectSameAgentOnTwoLanes({ ReBRAC(configuration: c, task: Self.task, rng: RandomStream(seed: 3)) }, steps: 30)
   }
 
   @Test func sameSeedGivesBitIdenticalAgents() throws {
