@@ -77,9 +77,11 @@ public struct ReBRAC: Algorithm {
 
   /// minᵢ Qᵢ `[B]`.
   static func minQ(_ critics: [ReBRACNetwork], _ observations: Tensor, _ actions: Tensor) -> Tensor {
-    let qs = q(critics, observations, actions)
-    return qs.dropFirst().reduce(qs[0]) { Tensor.minimum($0, $1) }
+    minimum(of: q(critics, observations, actions))
   }
+
+  /// The elementwise minimum of the critics' values, in critic order.
+  static func minimum(of qs: [Tensor]) -> Tensor { qs.dropFirst().reduce(qs[0]) { Tensor.minimum($0, $1) } }
 
   /// `body(i)` for each critic i; the two critics' work runs on two lanes at once when the thread has two
   /// (`ProductLanes.concurrently`, each critic's products whole on one core), which spends one hand-off where
@@ -100,7 +102,7 @@ public struct ReBRAC: Algorithm {
     let nextInput = Tensor.concat([batch.nextObservations, nextAction])
     let targets = targetCritics
     let nextQs = try Self.eachCritic(targets.count) { targets[$0](nextInput).column }
-    let nextQ = nextQs.dropFirst().reduce(nextQs[0]) { Tensor.minimum($0, $1) } - config.criticPenalty * nextPenalty
+    let nextQ = Self.minimum(of: nextQs) - config.criticPenalty * nextPenalty
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
     // Σᵢ mean (Qᵢ − y)²: each critic's term and gradient on its own lane.
     let input = Tensor.concat([batch.observations, batch.actions])
