@@ -21,7 +21,7 @@ let package = Package(
   ],
   targets: [
     // MARK: - Public API
-    .target(name: "StitchTensor", dependencies: ["COpenBLAS", "CForkJoin"], swiftSettings: swiftSettings),
+    .target(name: "StitchTensor", dependencies: ["COpenBLAS", "CForkJoin", "CGemm"], swiftSettings: swiftSettings),
     .target(name: "StitchNN", dependencies: ["StitchTensor"], swiftSettings: swiftSettings),
     .target(name: "StitchData", dependencies: ["StitchTensor", "CHDF5", "COpenBLAS", "CDeflate"], swiftSettings: swiftSettings),
     .target(
@@ -54,13 +54,16 @@ let package = Package(
     // MARK: - Implementation details
     // A two-lane fork-join in C (atomics and a parked helper thread): see Sources/CForkJoin/include/fork_join.h.
     .target(name: "CForkJoin"),
+    // A blocking sgemm driver over OpenBLAS's Haswell micro-kernel, for CPUs where it beats the kernel OpenBLAS
+    // picks (see Sources/CGemm/include/stitch_gemm.h).
+    .target(name: "CGemm", linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "StitchTestSupport", dependencies: ["Stitch"], path: "Tests/StitchTestSupport",
       swiftSettings: swiftSettings),
 
     // MARK: - Unit test bundles
     .testTarget(
-      name: "StitchTensorTests", dependencies: ["StitchTensor", "StitchTestSupport"],
+      name: "StitchTensorTests", dependencies: ["StitchTensor", "CGemm", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchEnvironmentsTests", dependencies: ["StitchEnvironments", "StitchTestSupport"],

@@ -13,12 +13,13 @@ struct MachineInfo {
       ("cores", String(ProcessInfo.processInfo.activeProcessorCount)),
       ("openblas_core", BLAS.coreName),
       ("openblas_threads", String(BLAS.threads)),
+      ("sgemm_driver", BLAS.usesHaswellDriver ? "stitch+haswell-kernel (≥64×64 outputs)" : "cblas"),
       ("product_lanes", String(ProductLanes.current)),
       ("openblas_config", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
       ("hdf5", HDF5Library.version),
       ("mujoco", MuJoCoLibrary.version),
     ]
-    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC"] {
+    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC", "STITCH_SGEMM"] {
       if let value = env[key] { fields.append((key, value)) }
     }
     return MachineInfo(fields: fields)

@@ -1,3 +1,4 @@
+import CGemm
 import COpenBLAS
 import Foundation
 #if canImport(Glibc)
@@ -13,7 +14,73 @@ public enum BLAS {
   /// The number of threads OpenBLAS uses for one product.
   public static var threads: Int {
     get { Int(openblas_get_num_threads()) }
-    set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    set {
+      openblas_set_num_threads(Int32(max(1, newValue)))
+      driverActive = usesHaswellDriver && newValue <= 1
+    }
+  }
+
+  /// Whether products with at least 64 output rows and columns (and k ≥ 16) run on Stitch's own blocking
+  /// driver over OpenBLAS's Haswell (AVX2) micro-kernel (`CGemm`, see its header) instead of `cblas_sgemm`.
+  ///
+  /// On by default where that was measured faster: AMD family 25 (Zen 3/4) CPUs on which OpenBLAS picked an
+  /// AVX-512 kernel (Cooperlake/SkylakeX). Zen 4 splits 512-bit FMAs into two 256-bit halves, and there the
+  /// Haswell kernel gives 4–14% more on square and wide products (256×256×256: 102.6 → 107.2 GFLOP/s;
+  /// 256×1024×1024: 96.5 → 104.9; the SynthER denoiser's input layer 256×1024×42: 78 → 99.5), but a third of
+  /// OpenBLAS's AVX-512 small-matrix speed on outputs a few rows or columns wide, which stay with `cblas_sgemm`
+  /// (benchmarks/RESULTS.md, "sgemm kernels"). `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell`
+  /// turns it on on any AVX2 + FMA CPU. Only while OpenBLAS runs one thread (the driver is single-threaded).
+  public static let usesHaswellDriver: Bool = prefersHaswellDriver(
+    cpu: cpuDescription(), core: coreName, environment: ProcessInfo.processInfo.environment)
+    && stitch_gemm_available() != 0
+
+  /// `usesHaswellDriver` while OpenBLAS runs one thread.
+  nonisolated(unsafe) static var driverActive: Bool = usesHaswellDriver && openblas_get_num_threads() <= 1
+
+  /// Whether an M×N×K product goes to the Haswell driver (decided for the whole product, before any lane split,
+  /// so both halves of a split product take the same path).
+  @inline(__always)
+  static func viaDriver(m: Int, n: Int, k: Int) -> Bool { driverActive && m >= 64 && n >= 64 && k >= 16 }
+
+  /// The decision behind `usesHaswellDriver`, from the CPU's vendor, family and flags, OpenBLAS's core and the
+  /// environment (a pure function, tested).
+  public static func prefersHaswellDriver(cpu: CPUDescription?, core: String, environment: [String: String]) -> Bool {
+    guard let cpu, cpu.flags.isSuperset(of: ["avx2", "fma"]) else { return false }
+    switch environment["STITCH_SGEMM"]?.lowercased() {
+    case "openblas": return false
+    case "haswell": return true
+    default: return cpu.vendor == "AuthenticAMD" && cpu.family == 25 && ["Cooperlake", "SkylakeX"].contains(core)
+    }
+  }
+
+  /// The CPU's vendor, family and feature flags as /proc/cpuinfo gives them for its first processor.
+  public struct CPUDescription: Sendable, Equatable {
+    public var vendor: String
+    public var family: Int
+    public var flags: Set<String>
+    public init(vendor: String, family: Int, flags: Set<String>) {
+      self.vendor = vendor; self.family = family; self.flags = flags
+    }
+  }
+
+  /// The CPU description from /proc/cpuinfo (Linux), or nil where that file is absent or lacks the fields.
+  public static func cpuDescription() -> CPUDescription? {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    return parseCPUInfo(text)
+  }
+
+  /// Vendor, family and flags of the first processor listed in /proc/cpuinfo's `text`.
+  public static func parseCPUInfo(_ text: String) -> CPUDescription? {
+    var fields: [String: String] = [:]
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.trimmingCharacters(in: .whitespaces).isEmpty, !fields.isEmpty { break }  // end of the first processor
+      guard let colon = line.firstIndex(of: ":") else { continue }
+      let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+      fields[key] = fields[key] ?? line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    guard let vendor = fields["vendor_id"], let family = fields["cpu family"].flatMap({ Int($0) }),
+          let flags = fields["flags"] else { return nil }
+    return CPUDescription(vendor: vendor, family: family, flags: Set(flags.split(separator: " ").map(String.init)))
   }
 
   /// The CPU kernel OpenBLAS picked at load time (e.g. "Cooperlake", "SkylakeX").

@@ -1,4 +1,5 @@
 import CForkJoin
+import CGemm
 import COpenBLAS
 #if canImport(Glibc)
 import Glibc
@@ -132,8 +133,12 @@ public enum ProductLanes {
   }
 
   /// The rows (`.rows`) or columns (`.columns`) at which an M×N product splits, or nil to keep it whole.
-  static func split(m: Int, n: Int, k: Int) -> (axis: Axis, at: Int)? {
+  /// Products on the Haswell driver (`BLAS.viaDriver`, always m ≥ 64) split their rows at a multiple of 12:
+  /// its kernel takes the output's rows 12 at a time, and only there are both halves bit-identical to the whole
+  /// product (benchmarks/sgemm_driver_probe.c checks every multiple of 4: only multiples of 12 keep every element).
+  static func split(m: Int, n: Int, k: Int, driver: Bool = false) -> (axis: Axis, at: Int)? {
     guard 2 * m * n * k >= minimumFlops else { return nil }
+    if driver { return (.rows, (m / 2 + 11) / 12 * 12) }
     if m >= 64 { return (.rows, (m / 2 + 15) / 16 * 16) }
     if n >= 64 { return (.columns, (n / 2 + 15) / 16 * 16) }
     return nil
@@ -147,11 +152,14 @@ public enum ProductLanes {
                     m: Int, n: Int, k: Int, batch: Int, transposeA: Bool, transposeB: Bool, beta: Float) {
     let lda = transposeA ? m : k, ldb = transposeB ? k : n
     let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+    let driver = BLAS.viaDriver(m: m, n: n, k: k)
     // Rows i0..<i1 and columns j0..<j1 of member e's output.
     func block(_ e: Int, _ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
       guard i1 > i0 && j1 > j0 else { return }
       let a0 = pa + e * m * k + (transposeA ? i0 : i0 * lda)
       let b0 = pb + e * k * n + (transposeB ? j0 * ldb : j0)
+      if driver, stitch_gemm_rowmajor(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, j1 - j0, k, a0, lda, b0, ldb,
+                                      beta, pc + e * m * n + i0 * n + j0, n) == 0 { return }
       cblas_sgemm(CblasRowMajor, ta, tb, Int32(i1 - i0), Int32(j1 - j0), Int32(k), 1, a0, Int32(lda), b0, Int32(ldb),
                   beta, pc + e * m * n + i0 * n + j0, Int32(n))
     }
@@ -163,7 +171,7 @@ public enum ProductLanes {
         }
         return
       }
-      if batch == 1, let (axis, at) = split(m: m, n: n, k: k) {
+      if batch == 1, let (axis, at) = split(m: m, n: n, k: k, driver: driver) {
         fork { lane in
           switch (axis, lane) {
           case (.rows, 0): block(0, 0, at, 0, n)
