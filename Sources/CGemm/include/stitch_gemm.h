@@ -6,9 +6,9 @@
 /// `sgemm_kernel_HASWELL`, `sgemm_itcopy_HASWELL`, ...).
 ///
 /// Why: on AMD Zen 4, which runs 512-bit FMAs as two 256-bit halves, the AVX-512 kernel OpenBLAS picks there
-/// (Cooperlake) is 10–19% slower than its Haswell one on the square and wide products of MLP training
-/// (measured: 256×256×256 97.6 against 108.0 GFLOP/s, 256×1024×1024 89.9 against 107.3), while the Haswell
-/// kernel is far slower on outputs only a few columns wide (256×256×6: 38 against 88), where OpenBLAS's
+/// (Cooperlake) is 3–8% slower than its Haswell one driven by this file on the square and wide products of MLP
+/// training, 30% on the SynthER denoiser's input layer (benchmarks/sgemm_driver_probe.c), while the Haswell
+/// kernel is far slower on outputs only a few rows or columns wide (256×6 outputs: 36 against 99), where OpenBLAS's
 /// AVX-512 small-matrix path wins. A process has one OpenBLAS core type, so Stitch drives the Haswell kernel
 /// itself for the products it suits and leaves the rest to `cblas_sgemm` (see StitchTensor's BLAS.swift).
 ///

@@ -45,6 +45,8 @@ struct BenchOptions: ParsableArguments {
     } else {
       BLAS.threads = threads
       ProductLanes.current = 1
+      // OpenBLAS's own threads are what --split blas measures; Stitch's driver is single-threaded.
+      if threads > 1 { BLAS.usesHaswellDriver = false }
     }
   }
 }

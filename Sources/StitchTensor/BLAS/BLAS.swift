@@ -14,10 +14,7 @@ public enum BLAS {
   /// The number of threads OpenBLAS uses for one product.
   public static var threads: Int {
     get { Int(openblas_get_num_threads()) }
-    set {
-      openblas_set_num_threads(Int32(max(1, newValue)))
-      driverActive = usesHaswellDriver && newValue <= 1
-    }
+    set { openblas_set_num_threads(Int32(max(1, newValue))) }
   }
 
   /// Whether products with at least 64 output rows and columns (and k ≥ 16) run on Stitch's own blocking
@@ -25,22 +22,22 @@ public enum BLAS {
   ///
   /// On by default where that was measured faster: AMD family 25 (Zen 3/4) CPUs on which OpenBLAS picked an
   /// AVX-512 kernel (Cooperlake/SkylakeX). Zen 4 splits 512-bit FMAs into two 256-bit halves, and there the
-  /// Haswell kernel gives 4–14% more on square and wide products (256×256×256: 102.6 → 107.2 GFLOP/s;
-  /// 256×1024×1024: 96.5 → 104.9; the SynthER denoiser's input layer 256×1024×42: 78 → 99.5), but a third of
+  /// Haswell kernel gives 3–8% more on square and wide products (medians, one core: 256×256×256 NN 102.1 →
+  /// 105.3 GFLOP/s; 1024×1024×256 96.8 → 101.8; 256×1024×1024 NT 86.6 → 92.6) and 30% on the SynthER denoiser's
+  /// input layer (256×1024×42: 75.7 → 98.5), but a third of
   /// OpenBLAS's AVX-512 small-matrix speed on outputs a few rows or columns wide, which stay with `cblas_sgemm`
   /// (benchmarks/RESULTS.md, "sgemm kernels"). `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell`
-  /// turns it on on any AVX2 + FMA CPU. Only while OpenBLAS runs one thread (the driver is single-threaded).
-  public static let usesHaswellDriver: Bool = prefersHaswellDriver(
+  /// turns it on on any AVX2 + FMA CPU. The driver is single-threaded: benchmarks of OpenBLAS's own threads
+  /// (`stitch bench --split blas`) turn it off. Settled before any work and not changed while products run:
+  /// the choice changes the last bits of results.
+  public nonisolated(unsafe) static var usesHaswellDriver: Bool = prefersHaswellDriver(
     cpu: cpuDescription(), core: coreName, environment: ProcessInfo.processInfo.environment)
     && stitch_gemm_available() != 0
-
-  /// `usesHaswellDriver` while OpenBLAS runs one thread.
-  nonisolated(unsafe) static var driverActive: Bool = usesHaswellDriver && openblas_get_num_threads() <= 1
 
   /// Whether an M×N×K product goes to the Haswell driver (decided for the whole product, before any lane split,
   /// so both halves of a split product take the same path).
   @inline(__always)
-  static func viaDriver(m: Int, n: Int, k: Int) -> Bool { driverActive && m >= 64 && n >= 64 && k >= 16 }
+  static func viaDriver(m: Int, n: Int, k: Int) -> Bool { usesHaswellDriver && m >= 64 && n >= 64 && k >= 16 }
 
   /// The decision behind `usesHaswellDriver`, from the CPU's vendor, family and flags, OpenBLAS's core and the
   /// environment (a pure function, tested).
