@@ -24,9 +24,8 @@ public enum BLAS {
   /// AVX-512 kernel (Cooperlake/SkylakeX). Zen 4 splits 512-bit FMAs into two 256-bit halves, and there the
   /// Haswell kernel gives 3–8% more on square and wide products (medians, one core: 256×256×256 NN 102.1 →
   /// 105.3 GFLOP/s; 1024×1024×256 96.8 → 101.8; 256×1024×1024 NT 86.6 → 92.6) and 30% on the SynthER denoiser's
-  /// input layer (256×1024×42: 75.7 → 98.5), but a third of
-  /// OpenBLAS's AVX-512 small-matrix speed on outputs a few rows or columns wide, which stay with `cblas_sgemm`
-  /// (benchmarks/RESULTS.md, "sgemm kernels"). `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell`
+  /// input layer (256×1024×42: 75.7 → 98.5), but a third of OpenBLAS's AVX-512 small-matrix speed on outputs a
+  /// few rows or columns wide, which stay with `cblas_sgemm` (benchmarks/RESULTS.md, "sgemm kernels"). `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell`
   /// turns it on on any AVX2 + FMA CPU. The driver is single-threaded: benchmarks of OpenBLAS's own threads
   /// (`stitch bench --split blas`) turn it off. Settled before any work and not changed while products run:
   /// the choice changes the last bits of results.
@@ -112,12 +111,7 @@ public enum BLAS {
   }
 
   /// The CPU's feature flags from /proc/cpuinfo (Linux), or nil where that file is absent or unreadable.
-  public static func cpuFlags() -> Set<String>? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-          let colon = line.firstIndex(of: ":") else { return nil }
-    return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-  }
+  public static func cpuFlags() -> Set<String>? { cpuDescription()?.flags }
 
   /// Restarts the current executable with `OPENBLAS_CORETYPE` set when `preferredCoreType` names a better
   /// kernel than the one OpenBLAS picked. The kernel is chosen once, when the library loads, so a process
