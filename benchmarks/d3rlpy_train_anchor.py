@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import time
 import warnings
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,6 +28,7 @@ warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from anchor_timing import median_rate  # noqa: E402
 import d3rlpy  # noqa: E402
 from d3rlpy.dataset import TransitionMiniBatch  # noqa: E402
 
@@ -55,18 +55,7 @@ def make_batches(seed=0):
 def measure(name, seconds, batches):
     algo = CONFIGS[name](batch_size=BATCH).create(device="cpu:0")
     algo.create_impl((OBS,), ACT)
-    calls = 0
-    for _ in range(3):  # warm-up
-        algo.update(batches[calls % N_BATCHES]); calls += 1
-    rates = []
-    for _ in range(7):
-        start, n = time.perf_counter(), 0
-        while True:
-            algo.update(batches[calls % N_BATCHES]); calls += 1; n += 1
-            if time.perf_counter() - start >= seconds / 7:
-                break
-        rates.append(n / (time.perf_counter() - start))
-    return sorted(rates)[len(rates) // 2]
+    return median_rate(algo.update, batches, seconds)
 
 
 def main():

@@ -20,7 +20,6 @@ import json
 import math
 import os
 import sys
-import time
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--threads", type=int, default=1)
@@ -32,6 +31,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 
 import torch  # noqa: E402
+from anchor_timing import median_rate  # noqa: E402
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -239,19 +239,7 @@ def make_batches(dims):
 
 def measure(name, seconds):
     agent = ALGOS[name]()
-    batches = make_batches(DIMS.get(name, (OBS, ACT)))
-    calls = 0
-    for _ in range(3):  # warm-up
-        agent.update(batches[calls % N_BATCHES]); calls += 1
-    rates = []
-    for _ in range(7):
-        start, n = time.perf_counter(), 0
-        while True:
-            agent.update(batches[calls % N_BATCHES]); calls += 1; n += 1
-            if time.perf_counter() - start >= seconds / 7:
-                break
-        rates.append(n / (time.perf_counter() - start))
-    return sorted(rates)[len(rates) // 2]
+    return median_rate(agent.update, make_batches(DIMS.get(name, (OBS, ACT))), seconds)
 
 
 def main():
