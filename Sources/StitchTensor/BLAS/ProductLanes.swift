@@ -17,7 +17,9 @@ import Darwin
 /// against OpenBLAS's 77.5; NT 256×6×256: 183.8 against 27.8); on square and large ones level with OpenBLAS's
 /// split (1.7–1.9x). Whole updates gain 1.5–2.0x from the second core.
 ///
-/// Products with fewer than `minimumFlops` FLOPs, or with both M and N under 64, stay on one lane.
+/// Ensemble products always halve by member. Other products with fewer than `minimumFlops` FLOPs stay on one
+/// lane unless they have `localRows` rows or more (then they split by rows, to keep each lane's rows in its own
+/// cache), and so do products with both M and N under 64.
 /// Results: ensemble and column splits compute every output element exactly as one thread does; row splits do
 /// too at the shapes measured except where N < 16 (the kernel's edge tiles change), so runs with 2 lanes are
 /// bit-identical run to run, and usually but not always to runs with 1 lane.
@@ -25,8 +27,16 @@ import Darwin
 /// Use it when a thread has a core to spare (one seed on a 2-core machine); the trainer sets it that way.
 /// Never combine it with OpenBLAS threads > 1.
 public enum ProductLanes {
-  /// Products smaller than this stay on the calling thread (a hand-off costs about a microsecond).
+  /// Products smaller than this stay on the calling thread (a hand-off costs about a microsecond), except row
+  /// splits of products with at least `localRows` rows.
   public static let minimumFlops = 1 << 20
+
+  /// Products with this many rows or more split by rows however few their FLOPs (a network's output layer and
+  /// its gradient, 256 × 1 or 256 × 6 here): each lane then reads and writes only the rows of the activations it
+  /// computed itself. Left to one lane, such a product reads the other lane's half of a 256 × 256 activation or
+  /// writes its half of the gradient, and on this machine moving a 128 KB half between the cores costs 1–4.5 µs
+  /// more than touching it where it was written (benchmarks/cross_core_probe.c), more than the hand-off.
+  public static let localRows = 64
 
   final class State {
     var lanes = 1
@@ -137,10 +147,11 @@ public enum ProductLanes {
   /// its kernel takes the output's rows 12 at a time, and only there are both halves bit-identical to the whole
   /// product (benchmarks/sgemm_driver_probe.c checks every multiple of 4: only multiples of 12 keep every element).
   static func split(m: Int, n: Int, k: Int, driver: Bool = false) -> (axis: Axis, at: Int)? {
-    guard 2 * m * n * k >= minimumFlops else { return nil }
+    let large = 2 * m * n * k >= minimumFlops
+    guard large || (m >= localRows && n * k >= localRows) else { return nil }
     if driver { return (.rows, (m / 2 + 11) / 12 * 12) }
     if m >= 64 { return (.rows, (m / 2 + 15) / 16 * 16) }
-    if n >= 64 { return (.columns, (n / 2 + 15) / 16 * 16) }
+    if n >= 64 && large { return (.columns, (n / 2 + 15) / 16 * 16) }
     return nil
   }
 
@@ -164,7 +175,10 @@ public enum ProductLanes {
                   beta, pc + e * m * n + i0 * n + j0, Int32(n))
     }
     if current == 2 {
-      if batch >= 2 && 2 * m * n * k * batch >= minimumFlops {
+      // Ensembles always halve by member, however small the product: each lane then keeps its members'
+      // activations and gradients in its own cache from layer to layer (a product left to one lane reads and
+      // writes the other lane's members, which costs more than the hand-off: see `localRows`).
+      if batch >= 2 {
         let half = (batch + 1) / 2
         fork { lane in
           for e in (lane == 0 ? 0..<half : half..<batch) { block(e, 0, m, 0, n) }
