@@ -25,6 +25,18 @@ import Testing
     return body()
   }
 
+  /// Which products split, and where: tall products by rows however small (each lane keeps its own rows), wide
+  /// ones by columns only when large, tiny ones not at all; driver products at a multiple of 12 rows.
+  @Test func splitPoints() {
+    #expect(ProductLanes.split(m: 256, n: 1, k: 256).map { "\($0.axis)\($0.at)" } == "rows128")  // 0.13 MFLOP
+    #expect(ProductLanes.split(m: 256, n: 6, k: 256).map { "\($0.axis)\($0.at)" } == "rows128")
+    #expect(ProductLanes.split(m: 256, n: 256, k: 256, driver: true).map { "\($0.axis)\($0.at)" } == "rows132")
+    #expect(ProductLanes.split(m: 32, n: 256, k: 256).map { "\($0.axis)\($0.at)" } == "columns128")  // 4.2 MFLOP
+    #expect(ProductLanes.split(m: 6, n: 256, k: 256) == nil)   // 0.79 MFLOP, only 6 rows
+    #expect(ProductLanes.split(m: 64, n: 1, k: 16) == nil)     // too little work per row to be worth a hand-off
+    #expect(ProductLanes.split(m: 8, n: 8, k: 8) == nil)
+  }
+
   /// Row splits (M ≥ 64), column splits (M < 64, N ≥ 64) and whole products (too small), every transpose case.
   @Test(arguments: [(256, 256, 256), (300, 40, 129), (17, 256, 256), (6, 256, 256), (256, 6, 256), (40, 40, 400), (8, 8, 8)])
   func splitProductsMatchTheOracle(shape: (Int, Int, Int)) {
