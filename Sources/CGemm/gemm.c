@@ -1,4 +1,5 @@
 // See include/stitch_gemm.h.
+#define _GNU_SOURCE  // RTLD_DEFAULT
 #include "stitch_gemm.h"
 
 #include <dlfcn.h>
@@ -25,12 +26,8 @@ static int available;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void look_up(void) {
-  // The process already loaded OpenBLAS (StitchTensor links it); RTLD_NOLOAD finds that copy, not a second one.
-  const char *names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblasp-r0.3.21.so"};
-  void *lib = NULL;
-  for (unsigned i = 0; i < sizeof names / sizeof names[0] && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_NOLOAD);
-  if (!lib) lib = dlopen(NULL, RTLD_NOW);
-  if (!lib) return;
+  // The process already loaded OpenBLAS (StitchTensor links it), so its exports are in the global scope.
+  void *lib = RTLD_DEFAULT;
   in_copy = (copy_fn)dlsym(lib, "sgemm_incopy_HASWELL");
   it_copy = (copy_fn)dlsym(lib, "sgemm_itcopy_HASWELL");
   on_copy = (copy_fn)dlsym(lib, "sgemm_oncopy_HASWELL");

@@ -25,8 +25,8 @@ public enum BLAS {
   /// Haswell kernel gives 3–8% more on square and wide products (medians, one core: 256×256×256 NN 102.1 →
   /// 105.3 GFLOP/s; 1024×1024×256 96.8 → 101.8; 256×1024×1024 NT 86.6 → 92.6) and 30% on the SynthER denoiser's
   /// input layer (256×1024×42: 75.7 → 98.5), but a third of OpenBLAS's AVX-512 small-matrix speed on outputs a
-  /// few rows or columns wide, which stay with `cblas_sgemm` (benchmarks/RESULTS.md, "sgemm kernels"). `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell`
-  /// turns it on on any AVX2 + FMA CPU. The driver is single-threaded: benchmarks of OpenBLAS's own threads
+  /// few rows or columns wide, which stay with `cblas_sgemm` (benchmarks/RESULTS.md, "sgemm kernels").
+  /// `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell` turns it on on any AVX2 + FMA CPU. The driver is single-threaded: benchmarks of OpenBLAS's own threads
   /// (`stitch bench --split blas`) turn it off. Settled before any work and not changed while products run:
   /// the choice changes the last bits of results.
   public nonisolated(unsafe) static var usesHaswellDriver: Bool = prefersHaswellDriver(

@@ -150,7 +150,7 @@ public enum ProductLanes {
     let large = 2 * m * n * k >= minimumFlops
     guard large || (m >= localRows && n * k >= localRows) else { return nil }
     if driver { return (.rows, (m / 2 + 11) / 12 * 12) }
-    if m >= 64 { return (.rows, (m / 2 + 15) / 16 * 16) }
+    if m >= localRows { return (.rows, (m / 2 + 15) / 16 * 16) }
     if n >= 64 && large { return (.columns, (n / 2 + 15) / 16 * 16) }
     return nil
   }
