@@ -1,5 +1,6 @@
 import Testing
 import StitchTensor
+import CGemm
 
 @Suite struct BLASTests {
   /// The probe's product against a hand-computed dot product (closed form oracle for one entry).
@@ -37,5 +38,29 @@ import StitchTensor
     #expect(BLAS.preferredCoreType(current: "Prescott", environment: ["OPENBLAS_CORETYPE": "Prescott"], cpuFlags: Self.avx512) == nil)
     #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: nil) == nil)
     #expect(BLAS.preferredCoreType(current: "Prescott", environment: [:], cpuFlags: ["sse3", "ssse3"]) == nil)
+  }
+
+  /// An environment that pins an AVX2 kernel on an AVX-512 CPU is kept but reported; nothing else is.
+  @Test func aNarrowerKernelPinnedByTheEnvironmentIsReported() {
+    let pinned = ["OPENBLAS_CORETYPE": "Haswell"]
+    let note = BLAS.coreTypeWarning(current: "Haswell", environment: pinned, cpuFlags: Self.avx512)
+    #expect(note?.contains("OPENBLAS_CORETYPE=Haswell") == true)
+    #expect(note?.contains("SkylakeX") == true)
+    // An AVX-512 kernel chosen by the environment, no pin, a CPU without AVX-512, unknown flags: no note.
+    #expect(BLAS.coreTypeWarning(current: "SkylakeX", environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpuFlags: Self.avx512) == nil)
+    #expect(BLAS.coreTypeWarning(current: "Haswell", environment: [:], cpuFlags: Self.avx512) == nil)
+    #expect(BLAS.coreTypeWarning(current: "Haswell", environment: pinned, cpuFlags: ["avx", "avx2", "fma"]) == nil)
+    #expect(BLAS.coreTypeWarning(current: "Haswell", environment: pinned, cpuFlags: nil) == nil)
+  }
+}
+
+/// The FMA-peak probe behind `fma_peak_fraction`: a positive finite figure on this CPU, nothing for bad input.
+@Suite struct FMAPeakTests {
+  @Test func theProbeMeasuresAPositiveRateAndRejectsEmptyLoops() {
+    #expect(stitch_fma_peak_gflops(0, 0, 3) == 0)
+    #expect(stitch_fma_peak_gflops(0, 1000, 0) == 0)
+    guard let flags = BLAS.cpuFlags(), flags.isSuperset(of: ["avx2", "fma"]) else { return }
+    let rate = stitch_fma_peak_gflops(0, 100_000, 2)
+    #expect(rate.isFinite && rate > 0)
   }
 }

@@ -15,6 +15,7 @@ struct MachineInfo {
       ("openblas_threads", String(BLAS.threads)),
       ("sgemm_driver", BLAS.usesHaswellDriver ? "stitch+haswell-kernel (≥64×64 outputs)" : "cblas"),
       ("product_lanes", String(ProductLanes.current)),
+      ("fma_peak_gflops", BLAS.measuredFMAPeakGFLOPS.map { String(format: "%.1f", $0) } ?? "unknown"),
       ("openblas_config", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
       ("hdf5", HDF5Library.version),
       ("mujoco", MuJoCoLibrary.version),
@@ -22,6 +23,7 @@ struct MachineInfo {
     for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC", "STITCH_SGEMM"] {
       if let value = env[key] { fields.append((key, value)) }
     }
+    if let note = BLAS.currentCoreTypeWarning { fields.append(("blas_note", note)) }
     return MachineInfo(fields: fields)
   }
 

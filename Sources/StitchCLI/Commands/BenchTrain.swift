@@ -14,7 +14,7 @@ struct BenchTrain: ParsableCommand {
       pre-generated random batches (batch 256, or the algorithm's reference batch: rebrac 1024).
       gflops = matrix-product FLOPs of one update (every sgemm call of an update, recorded) × steps/s.
       sgemm_fraction = (time the same sgemm calls take as bare sgemm on warm preallocated buffers) / (update
-      time), the median over 7 pairs of batches alternating real updates with the bare products. fma_peak_fraction = gflops / (--peak GFLOP/s × threads).
+      time), the median over 7 pairs of batches alternating real updates with the bare products. fma_peak_fraction = gflops / (one core's FMA peak × threads), the peak measured by an FMA loop on this CPU (or --peak).
       Where the rest goes: sgemm_time_share = wall time inside sgemm calls / wall time of the updates (the rest
       is Stitch's own work: elementwise ops, Adam, the tape); in_step_sgemm_vs_bare = (bare time of the step's
       sgemm calls) / (their time inside the step): below 1 when products run slower inside a step (cold caches).
@@ -25,11 +25,14 @@ struct BenchTrain: ParsableCommand {
 
   @OptionGroup var options: BenchOptions
   @Option(help: "Comma-separated algorithm ids (default: every offline algorithm).") var algos: String?
-  @Option(help: "FMA peak GFLOP/s of one core, for fma_peak_fraction (this machine kind: 116).") var peak: Double = 116
+  @Option(help: "FMA peak GFLOP/s of one core, for fma_peak_fraction (default: measured on this CPU, see `stitch system`).") var peak: Double?
   @Flag(help: "Also list each algorithm's matrix products per update (M×N×K, transposes, count, MFLOP) on stderr, to audit its FLOPs against a reference implementation's.") var shapes = false
 
   func run() throws {
     try options.applyThreads()
+    guard let peak = peak ?? BLAS.measuredFMAPeakGFLOPS, peak > 0 else {
+      throw ValidationError("could not measure this CPU's FMA peak (no AVX2/AVX-512 found); pass --peak GFLOP/s")
+    }
     let types = try (algos?.split(separator: ",").map(String.init) ?? (AlgorithmRegistry.offline.map { $0.id } + ["sac"])).map { id -> any Algorithm.Type in
       guard let t = AlgorithmRegistry.named(id) else { throw ValidationError("unknown algorithm \(id)") }
       return t

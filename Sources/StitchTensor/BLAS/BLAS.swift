@@ -110,6 +110,29 @@ public enum BLAS {
     return nil
   }
 
+  /// OpenBLAS kernels that use 512-bit vectors (the names `openblas_get_corename` returns).
+  static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
+
+  /// A one-line warning when `OPENBLAS_CORETYPE` in the environment holds OpenBLAS to a kernel narrower than the
+  /// CPU runs (an AVX2 or older kernel on a CPU with AVX-512 F/BW/DQ/VL), else nil. Stitch keeps the
+  /// environment's choice (a user or a machine image may want one kernel everywhere, for identical bits across
+  /// CPUs) but says what it costs: on the AMD EPYC Zen 5 (family 26) machines that set `OPENBLAS_CORETYPE=Haswell`,
+  /// OpenBLAS's 256×256×256 sgemm runs at 135 GFLOP/s with the Haswell kernel and 243 with SkylakeX, and TD3+BC's
+  /// update at 275 against 472 updates/s on one core (benchmarks/RESULTS.md, "Zen 5"). A pure function, tested.
+  public static func coreTypeWarning(current: String, environment: [String: String], cpuFlags: Set<String>?) -> String? {
+    guard let forced = environment["OPENBLAS_CORETYPE"], let flags = cpuFlags,
+          flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]), !avx512Cores.contains(current)
+    else { return nil }
+    return "note: OPENBLAS_CORETYPE=\(forced) in the environment holds OpenBLAS to its \(current) kernel on a CPU "
+      + "with AVX-512; matrix products can run up to 1.8x faster with OPENBLAS_CORETYPE=SkylakeX (or unset it and "
+      + "Stitch picks the kernel)"
+  }
+
+  /// `coreTypeWarning` for this process.
+  public static var currentCoreTypeWarning: String? {
+    coreTypeWarning(current: coreName, environment: ProcessInfo.processInfo.environment, cpuFlags: cpuFlags())
+  }
+
   /// The CPU's feature flags from /proc/cpuinfo (Linux), or nil where that file is absent or unreadable.
   public static func cpuFlags() -> Set<String>? { cpuDescription()?.flags }
 
