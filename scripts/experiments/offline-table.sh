@@ -13,12 +13,14 @@ FAMILY=${NAME%%-*}
 for ALGO in $ALGOS; do
   EXTRA=()
   case "$ALGO-$NAME" in
-    # CORL configs/offline/iql/hopper/medium_v2.yaml: deterministic actor, normalized rewards, target rate 0.001.
-    iql-hopper-medium) EXTRA=(--set deterministic_actor=true --set target_update_rate=0.001 --normalize-rewards) ;;
+    # CORL configs/offline/iql/hopper/medium_v2.yaml and medium_replay_v2.yaml: deterministic actor, normalized
+    # rewards, target rate 0.001.
+    iql-hopper-medium|iql-hopper-medium-replay) EXTRA=(--set deterministic_actor=true --set target_update_rate=0.001 --normalize-rewards) ;;
     # CORL configs/offline/iql/hopper/medium_expert_v2.yaml: beta 6.0, iql_tau 0.5 (FACTS.md §2e).
     iql-hopper-medium-expert) EXTRA=(--set temperature=6 --set expectile=0.5) ;;
     # CORL ReBRAC per-dataset (actor_bc, critic_bc), FACTS.md §2e.
     rebrac-hopper-medium) EXTRA=(--set actor_penalty=0.01 --set critic_penalty=0.01) ;;
+    rebrac-hopper-medium-replay) EXTRA=(--set actor_penalty=0.05 --set critic_penalty=0.5) ;;
     rebrac-halfcheetah-medium) EXTRA=(--set actor_penalty=0.001 --set critic_penalty=0.01) ;;
     cql-hopper-medium) EXTRA=(--normalize-rewards) ;;
   esac
