@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StitchTestSupport
 @testable import StitchAlgorithms
 
 /// Known-answer tests on a one-step bandit: a single state, every transition terminal, behaviour actions
@@ -90,6 +91,7 @@ import Testing
 
   /// Trains `make()` for `steps` on `lanes` lanes, then again on one lane, and expects the same tensors.
   func expectSameAgentOnTwoLanes<A: Algorithm>(_ make: () -> A, steps: Int) throws {
+    TestSupport.useOneBLASThread()
     func run(lanes: Int) throws -> Checkpoint {
       var agent = make()
       _ = try ProductLanes.with(lanes) { try train(&agent, steps: steps) }
@@ -107,6 +109,14 @@ import Testing
     var c = IQL.defaultConfiguration
     c.hiddenSizes = [64, 64]
     try expectSameAgentOnTwoLanes({ IQL(configuration: c, task: Self.task, rng: RandomStream(seed: 3)) }, steps: 40)
+  }
+
+  /// TD3+BC's products split over two lanes (rows at multiples of 12, the critics by member): the agent must
+  /// come out the same as on one lane, under whatever sgemm kernel this machine loaded.
+  @Test func td3bcOnTwoLanesMatchesOneLane() throws {
+    var c = TD3BC.defaultConfiguration
+    c.hiddenSizes = [64, 64]
+    try expectSameAgentOnTwoLanes({ TD3BC(configuration: c, task: Self.task, rng: RandomStream(seed: 3)) }, steps: 30)
   }
 
   /// ReBRAC's two critics (target values, losses and gradients) run on separate lanes when there are two: the

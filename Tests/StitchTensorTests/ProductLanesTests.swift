@@ -1,5 +1,6 @@
 import Testing
 @testable import StitchTensor
+import StitchTestSupport
 
 /// Products split over two lanes (ProductLanes) against a double-precision oracle and against one lane.
 @Suite struct ProductLanesTests {
@@ -19,22 +20,56 @@ import Testing
   }
 
   static func withLanes<R>(_ lanes: Int, _ body: () -> R) -> R {
+    TestSupport.useOneBLASThread()
     let saved = ProductLanes.current
     ProductLanes.current = lanes
     defer { ProductLanes.current = saved }
     return body()
   }
 
-  /// Which products split, and where: tall products by rows however small (each lane keeps its own rows), wide
-  /// ones by columns only when large, tiny ones not at all; driver products at a multiple of 12 rows.
+  /// Which products split, and where: tall products by rows however small (each lane keeps its own rows) at a
+  /// multiple of 12, wide ones by columns only when large and only under the AVX-512 kernels, tiny ones not at
+  /// all; no split where a half would take OpenBLAS's AVX-512 small-matrix kernel and the whole not.
   @Test func splitPoints() {
-    #expect(ProductLanes.split(m: 256, n: 1, k: 256).map { "\($0.axis)\($0.at)" } == "rows128")  // 0.13 MFLOP
-    #expect(ProductLanes.split(m: 256, n: 6, k: 256).map { "\($0.axis)\($0.at)" } == "rows128")
-    #expect(ProductLanes.split(m: 256, n: 256, k: 256, driver: true).map { "\($0.axis)\($0.at)" } == "rows132")
-    #expect(ProductLanes.split(m: 32, n: 256, k: 256).map { "\($0.axis)\($0.at)" } == "columns128")  // 4.2 MFLOP
-    #expect(ProductLanes.split(m: 6, n: 256, k: 256) == nil)   // 0.79 MFLOP, only 6 rows
-    #expect(ProductLanes.split(m: 64, n: 1, k: 16) == nil)     // too little work per row to be worth a hand-off
-    #expect(ProductLanes.split(m: 8, n: 8, k: 8) == nil)
+    func at(_ m: Int, _ n: Int, _ k: Int, ta: Bool = false, tb: Bool = false, _ kernel: ProductLanes.SplitKernel) -> String? {
+      ProductLanes.split(m: m, n: n, k: k, transposeA: ta, transposeB: tb, kernel: kernel).map { "\($0.axis)\($0.at)" }
+    }
+    for kernel in [ProductLanes.SplitKernel.haswellLike, .avx512] {
+      #expect(at(256, 1, 256, kernel) == "rows132")  // 0.13 MFLOP
+      #expect(at(256, 256, 256, kernel) == "rows132")
+      #expect(at(1024, 64, 64, kernel) == "rows516")
+      #expect(at(6, 256, 256, kernel) == nil)   // 0.79 MFLOP, only 6 rows
+      #expect(at(64, 1, 16, kernel) == nil)     // too little work per row to be worth a hand-off
+      #expect(at(8, 8, 8, kernel) == nil)
+    }
+    #expect(at(32, 256, 256, .avx512) == "columns128")  // 4.2 MFLOP
+    #expect(at(32, 256, 256, .haswellLike) == nil)       // the Haswell kernel's columns never split exactly
+    // Row-major NT 256×6×256: the whole product (6·256 = 1536 > 1200) takes OpenBLAS's general AVX-512 kernel,
+    // 132- and 124-row halves would take the small one; NN 256×17×256 crosses the 100³ size limit the same way.
+    #expect(at(256, 6, 256, tb: true, .avx512) == nil)
+    #expect(at(256, 6, 256, tb: true, .haswellLike) == "rows132")
+    #expect(at(256, 17, 256, .avx512) == nil)
+    #expect(at(256, 6, 256, .avx512) == "rows132")        // NN: small kernel for the whole and both halves
+    #expect(ProductLanes.avx512SmallKernel(m: 128, n: 6, k: 256, transposeA: false, transposeB: true))
+    #expect(!ProductLanes.avx512SmallKernel(m: 256, n: 6, k: 256, transposeA: false, transposeB: true))
+    #expect(!ProductLanes.avx512SmallKernel(m: 64, n: 64, k: 64, transposeA: true, transposeB: true))
+  }
+
+  /// With the kernel this machine loaded, two lanes give every element of every product exactly as one lane:
+  /// the shapes of MLP training (batch 256 and ReBRAC's 1024, widths 1–256, inputs 2–23), every transpose case.
+  /// This is what makes two-lane training runs bit-identical to one-lane runs.
+  @Test(arguments: [(256, 256, 256), (256, 6, 256), (256, 1, 256), (256, 256, 17), (256, 17, 256), (256, 256, 6),
+                    (1024, 64, 64), (1024, 2, 64), (1024, 64, 2), (64, 64, 1024), (64, 1, 1024), (300, 40, 129),
+                    (32, 256, 256), (96, 256, 256)])
+  func splitProductsAreBitIdenticalToOneLane(shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+      let a = Tensor(shape: ta ? [k, m] : [m, k], scalars: Self.values(m * k, seed: m + 7))
+      let b = Tensor(shape: tb ? [n, k] : [k, n], scalars: Self.values(k * n, seed: n + 3))
+      let one = Self.withLanes(1) { Tensor.matmul(a, b, transposeA: ta, transposeB: tb) }
+      let two = Self.withLanes(2) { Tensor.matmul(a, b, transposeA: ta, transposeB: tb) }
+      #expect(one.isIdentical(to: two), "\(m)x\(n)x\(k) ta=\(ta) tb=\(tb) under \(BLAS.coreName): two lanes change bits")
+    }
   }
 
   /// Row splits (M ≥ 64), column splits (M < 64, N ≥ 64) and whole products (too small), every transpose case.

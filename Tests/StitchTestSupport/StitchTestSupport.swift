@@ -1,4 +1,5 @@
 import Foundation
+import Stitch
 
 /// Shared helpers for Stitch's test bundles (conformance checkers, fixtures, toy problems).
 public enum TestSupport {
@@ -8,4 +9,10 @@ public enum TestSupport {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }
+
+  /// Sets OpenBLAS to one thread for the rest of the test process, as `stitch train`, `synth` and `eval` do
+  /// before any work. Tests comparing one product lane with two call it first: OpenBLAS's own threads partition
+  /// a product wherever they like, and under its Haswell kernel that changes the last bits of the "one lane"
+  /// reference itself (ProductLanes must never run beside OpenBLAS threads > 1, see its documentation).
+  public static func useOneBLASThread() { BLAS.threads = 1 }
 }

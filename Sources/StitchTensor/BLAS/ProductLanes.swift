@@ -9,8 +9,9 @@ import Darwin
 
 /// How many cores one thread's matrix products use: 1 (the default) or 2, set per thread.
 ///
-/// With 2 lanes, `Tensor.gemm` splits each large enough product in two: the output's rows (or, when there are
-/// fewer than 64 rows, its columns) halve at a multiple of 16, and ensembles halve by member; the calling thread
+/// With 2 lanes, `Tensor.gemm` splits each large enough product in two: the output's rows halve at a multiple of
+/// 12 (or, when there are fewer than 64 rows and the kernel allows it, its columns at a multiple of 16), and
+/// ensembles halve by member; the calling thread
 /// computes one half and a helper thread (`CForkJoin`: spinning between products, parked when idle) the other,
 /// each with single-threaded OpenBLAS. Measured here (benchmarks/RESULTS.md, "product lanes"): on thin products,
 /// where OpenBLAS's own second thread gains nothing or loses, 1.6–4.7x one thread (NT 256×256×17: 127.5 GFLOP/s
@@ -20,9 +21,16 @@ import Darwin
 /// Ensemble products always halve by member. Other products with fewer than `minimumFlops` FLOPs stay on one
 /// lane unless they have `localRows` rows or more (then they split by rows, to keep each lane's rows in its own
 /// cache), and so do products with both M and N under 64.
-/// Results: ensemble and column splits compute every output element exactly as one thread does; row splits do
-/// too at the shapes measured except where N < 16 (the kernel's edge tiles change), so runs with 2 lanes are
-/// bit-identical run to run, and usually but not always to runs with 1 lane.
+/// Results: every split computes each output element exactly as one thread does, so runs with 2 lanes are
+/// bit-identical to runs with 1 (tested at training shapes under whatever kernel the machine gives). That holds
+/// only where the split respects the kernel (`split`): OpenBLAS's Haswell (AVX2) kernel, and Stitch's driver over
+/// it, take the row-major output's rows 12 at a time with a different summation order in the edge tiles, so rows
+/// split at multiples of 12 and columns never; OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake) switch to a
+/// small-matrix kernel below size thresholds, so a product stays whole where its halves would take the other
+/// kernel than the whole. Measured for every transpose at 17 training shapes and every split multiple of 4 up to
+/// 48 (2026-12-01, Zen 5, OpenBLAS 0.3.21): Haswell rows keep every element at multiples of 12 only, its columns
+/// at none; SkylakeX keeps rows at multiples of 12 and columns at multiples of 16 except where the small-kernel
+/// decision flips.
 ///
 /// Use it when a thread has a core to spare (one seed on a 2-core machine); the trainer sets it that way.
 /// Never combine it with OpenBLAS threads > 1.
@@ -142,17 +150,60 @@ public enum ProductLanes {
     }
   }
 
-  /// The rows (`.rows`) or columns (`.columns`) at which an M×N product splits, or nil to keep it whole.
-  /// Products on the Haswell driver (`BLAS.viaDriver`, always m ≥ 64) split their rows at a multiple of 12:
-  /// its kernel takes the output's rows 12 at a time, and only there are both halves bit-identical to the whole
-  /// product (benchmarks/sgemm_driver_probe.c checks every multiple of 4: only multiples of 12 keep every element).
-  static func split(m: Int, n: Int, k: Int, driver: Bool = false) -> (axis: Axis, at: Int)? {
+  /// The rows (`.rows`) or columns (`.columns`) at which a row-major M×N×K product (A, B transposed as given)
+  /// splits, or nil to keep it whole, for the sgemm kernel `kernel` (`.stitchDriver` when the product runs on
+  /// `BLAS.viaDriver`). Rows split at a multiple of 12 whatever the kernel: the Haswell micro-kernel (OpenBLAS's,
+  /// and under Stitch's driver) takes the output's rows 12 at a time and only there keeps every element of the
+  /// whole product (benchmarks/sgemm_driver_probe.c and the split check in the type's documentation); the AVX-512
+  /// kernels keep them at any multiple of 4. Columns split only under the AVX-512 kernels, at a multiple of 16.
+  /// Under those, a split is refused where a half would take OpenBLAS's small-matrix kernel and the whole not (or
+  /// the reverse), since the two kernels sum in different orders (`avx512SmallKernel`).
+  static func split(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+                    kernel: SplitKernel = .current) -> (axis: Axis, at: Int)? {
     let large = 2 * m * n * k >= minimumFlops
     guard large || (m >= localRows && n * k >= localRows) else { return nil }
-    if driver { return (.rows, (m / 2 + 11) / 12 * 12) }
-    if m >= localRows { return (.rows, (m / 2 + 15) / 16 * 16) }
-    if n >= 64 && large { return (.columns, (n / 2 + 15) / 16 * 16) }
+    // Whether every part takes the same OpenBLAS kernel as the whole product (always, off the AVX-512 kernels).
+    func sameKernel(_ parts: [(m: Int, n: Int)]) -> Bool {
+      guard kernel == .avx512 else { return true }
+      let whole = avx512SmallKernel(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+      return parts.allSatisfy { avx512SmallKernel(m: $0.m, n: $0.n, k: k, transposeA: transposeA, transposeB: transposeB) == whole }
+    }
+    if m >= localRows {
+      let at = (m / 2 + 11) / 12 * 12
+      return sameKernel([(at, n), (m - at, n)]) ? (.rows, at) : nil
+    }
+    if n >= 64 && large && kernel == .avx512 {
+      let at = (n / 2 + 15) / 16 * 16
+      return sameKernel([(m, at), (m, n - at)]) ? (.columns, at) : nil
+    }
     return nil
+  }
+
+  /// The sgemm code a product runs on, as far as splitting it is concerned.
+  enum SplitKernel: Equatable {
+    /// Stitch's driver over the Haswell micro-kernel, or an OpenBLAS kernel other than the AVX-512 ones
+    /// (Haswell, Zen and any unknown: treated like Haswell, which is the conservative rule).
+    case haswellLike
+    /// OpenBLAS's SkylakeX / Cooperlake / SapphireRapids kernels, with their small-matrix path.
+    case avx512
+
+    /// The kernel of `cblas_sgemm` in this process (OpenBLAS picks it once, when it loads).
+    static let current: SplitKernel = BLAS.avx512Cores.contains(BLAS.coreName) ? .avx512 : .haswellLike
+  }
+
+  /// Whether OpenBLAS's AVX-512 sgemm runs a row-major product on its small-matrix kernel: OpenBLAS 0.3.x's
+  /// `sgemm_small_kernel_permit_skylakex.c`, after CBLAS's row-major-to-column-major swap (M' = n, N' = m, A' = B,
+  /// B' = A): never when M'·N'·K > 100³; never for TT; for TN (row-major A plain, B transposed) only when
+  /// M'·N' ≤ 1200 and K ≥ 32. These are the cases the split check found to change bits (e.g. row-major NT
+  /// 256×6×256: 6·256 = 1536 > 1200 takes the general kernel, its 128-row halves the small one).
+  static func avx512SmallKernel(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Bool {
+    let (mc, nc, transA, transB) = (n, m, transposeB, transposeA)
+    if Double(mc) * Double(nc) * Double(k) > 1e6 { return false }
+    if transA {
+      if transB { return false }
+      if mc * nc > 1200 || k < 32 { return false }
+    }
+    return true
   }
 
   enum Axis { case rows, columns }
@@ -185,7 +236,8 @@ public enum ProductLanes {
         }
         return
       }
-      if batch == 1, let (axis, at) = split(m: m, n: n, k: k, driver: driver) {
+      if batch == 1, let (axis, at) = split(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                            kernel: driver ? .haswellLike : .current) {
         fork { lane in
           switch (axis, lane) {
           case (.rows, 0): block(0, 0, at, 0, n)
