@@ -28,7 +28,7 @@ import Darwin
 /// split at multiples of 12 and columns never; OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake) switch to a
 /// small-matrix kernel below size thresholds, so a product stays whole where its halves would take the other
 /// kernel than the whole. Measured for every transpose at 17 training shapes and every split multiple of 4 up to
-/// 48 (2026-12-01, Zen 5, OpenBLAS 0.3.21): Haswell rows keep every element at multiples of 12 only, its columns
+/// 48 (benchmarks/split_identity_probe.c; 2026-12-01, Zen 5, OpenBLAS 0.3.21): Haswell rows keep every element at multiples of 12 only, its columns
 /// at none; SkylakeX keeps rows at multiples of 12 and columns at multiples of 16 except where the small-kernel
 /// decision flips.
 ///
@@ -154,7 +154,7 @@ public enum ProductLanes {
   /// splits, or nil to keep it whole, for the sgemm kernel `kernel` (`.stitchDriver` when the product runs on
   /// `BLAS.viaDriver`). Rows split at a multiple of 12 whatever the kernel: the Haswell micro-kernel (OpenBLAS's,
   /// and under Stitch's driver) takes the output's rows 12 at a time and only there keeps every element of the
-  /// whole product (benchmarks/sgemm_driver_probe.c and the split check in the type's documentation); the AVX-512
+  /// whole product (benchmarks/sgemm_driver_probe.c, benchmarks/split_identity_probe.c); the AVX-512
   /// kernels keep them at any multiple of 4. Columns split only under the AVX-512 kernels, at a multiple of 16.
   /// Under those, a split is refused where a half would take OpenBLAS's small-matrix kernel and the whole not (or
   /// the reverse), since the two kernels sum in different orders (`avx512SmallKernel`).
