@@ -26,14 +26,16 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
 
   func run() throws {
+    // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
+    let rows = try runs.map { try Self.row($0, json: json) }
     if !json {
       print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
       print("|---|---|---|---|---|---|---|---|---|")
     }
+    for row in rows { print(row) }
     var drawn: [String] = []
-    for path in runs {
-      print(try Self.row(path, json: json))
-      if plot, let file = try Self.drawCurve(path) { drawn.append(file) }
+    for path in runs where plot {
+      if let file = try Self.drawCurve(path) { drawn.append(file) }
     }
     for file in drawn { FileHandle.standardError.write(Data("plot: \(file)\n".utf8)) }
   }
