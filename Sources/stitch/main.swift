@@ -6,8 +6,8 @@ import StitchTensor
 // three times slower than the AVX-512 one. Restart once with the right OPENBLAS_CORETYPE (see BLAS.swift).
 BLAS.reexecWithPreferredCore()
 // Where the environment pins OpenBLAS to a narrower kernel than the CPU runs, say so before long work.
-if let note = BLAS.currentCoreTypeWarning, let command = CommandLine.arguments.dropFirst().first,
-   ["train", "bench", "synth", "dataset"].contains(command) {
+if let command = CommandLine.arguments.dropFirst().first, ["train", "bench", "synth", "dataset"].contains(command),
+   let note = BLAS.currentCoreTypeWarning {
   FileHandle.standardError.write(Data((note + "\n").utf8))
 }
 StitchCommand.main()

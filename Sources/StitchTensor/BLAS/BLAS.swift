@@ -26,8 +26,8 @@ public enum BLAS {
   /// 105.3 GFLOP/s; 1024×1024×256 96.8 → 101.8; 256×1024×1024 NT 86.6 → 92.6) and 30% on the SynthER denoiser's
   /// input layer (256×1024×42: 75.7 → 98.5), but a third of OpenBLAS's AVX-512 small-matrix speed on outputs a
   /// few rows or columns wide, which stay with `cblas_sgemm` (benchmarks/RESULTS.md, "sgemm kernels").
-  /// `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell` turns it on on any AVX2 + FMA CPU. The driver is single-threaded: benchmarks of OpenBLAS's own threads
-  /// (`stitch bench --split blas`) turn it off. Settled before any work and not changed while products run:
+  /// `STITCH_SGEMM=openblas` turns it off, `STITCH_SGEMM=haswell` turns it on on any AVX2 + FMA CPU. The driver
+  /// is single-threaded: benchmarks of OpenBLAS's own threads (`stitch bench --split blas`) turn it off. Settled before any work and not changed while products run:
   /// the choice changes the last bits of results.
   public nonisolated(unsafe) static var usesHaswellDriver: Bool = prefersHaswellDriver(
     cpu: cpuDescription(), core: coreName, environment: ProcessInfo.processInfo.environment)
@@ -117,8 +117,8 @@ public enum BLAS {
   /// CPU runs (an AVX2 or older kernel on a CPU with AVX-512 F/BW/DQ/VL), else nil. Stitch keeps the
   /// environment's choice (a user or a machine image may want one kernel everywhere, for identical bits across
   /// CPUs) but says what it costs: on the AMD EPYC Zen 5 (family 26) machines that set `OPENBLAS_CORETYPE=Haswell`,
-  /// OpenBLAS's 256×256×256 sgemm runs at 135 GFLOP/s with the Haswell kernel and 243 with SkylakeX, and TD3+BC's
-  /// update at 275 against 472 updates/s on one core (benchmarks/RESULTS.md, "Zen 5"). A pure function, tested.
+  /// OpenBLAS's 256×256×256 sgemm runs at 131 GFLOP/s with the Haswell kernel and 241 with SkylakeX, and TD3+BC's
+  /// update at 273 against 470 updates/s on one core (benchmarks/RESULTS.md, "Zen 5"). A pure function, tested.
   public static func coreTypeWarning(current: String, environment: [String: String], cpuFlags: Set<String>?) -> String? {
     guard let forced = environment["OPENBLAS_CORETYPE"], let flags = cpuFlags,
           flags.isSuperset(of: ["avx512f", "avx512bw", "avx512dq", "avx512vl"]), !avx512Cores.contains(current)

@@ -28,9 +28,9 @@ import Darwin
 /// split at multiples of 12 and columns never; OpenBLAS's AVX-512 kernels (SkylakeX, Cooperlake) switch to a
 /// small-matrix kernel below size thresholds, so a product stays whole where its halves would take the other
 /// kernel than the whole. Measured for every transpose at 17 training shapes and every split multiple of 4 up to
-/// 48 (benchmarks/split_identity_probe.c; 2026-12-01, Zen 5, OpenBLAS 0.3.21): Haswell rows keep every element at multiples of 12 only, its columns
-/// at none; SkylakeX keeps rows at multiples of 12 and columns at multiples of 16 except where the small-kernel
-/// decision flips.
+/// 48 (benchmarks/split_identity_probe.c; 2026-12-01, Zen 5, OpenBLAS 0.3.21): Haswell rows keep every element
+/// at multiples of 12 only, its columns at none; SkylakeX keeps rows at multiples of 12 and columns at multiples
+/// of 16 except where the small-kernel decision flips.
 ///
 /// Use it when a thread has a core to spare (one seed on a 2-core machine); the trainer sets it that way.
 /// Never combine it with OpenBLAS threads > 1.
@@ -151,7 +151,7 @@ public enum ProductLanes {
   }
 
   /// The rows (`.rows`) or columns (`.columns`) at which a row-major M×N×K product (A, B transposed as given)
-  /// splits, or nil to keep it whole, for the sgemm kernel `kernel` (`.stitchDriver` when the product runs on
+  /// splits, or nil to keep it whole, for the sgemm kernel `kernel` (`.haswellLike` when the product runs on
   /// `BLAS.viaDriver`). Rows split at a multiple of 12 whatever the kernel: the Haswell micro-kernel (OpenBLAS's,
   /// and under Stitch's driver) takes the output's rows 12 at a time and only there keeps every element of the
   /// whole product (benchmarks/sgemm_driver_probe.c, benchmarks/split_identity_probe.c); the AVX-512
@@ -162,19 +162,20 @@ public enum ProductLanes {
                     kernel: SplitKernel = .current) -> (axis: Axis, at: Int)? {
     let large = 2 * m * n * k >= minimumFlops
     guard large || (m >= localRows && n * k >= localRows) else { return nil }
-    // Whether every part takes the same OpenBLAS kernel as the whole product (always, off the AVX-512 kernels).
-    func sameKernel(_ parts: [(m: Int, n: Int)]) -> Bool {
+    // Whether both parts (m₁×n₁, m₂×n₂) take the same OpenBLAS kernel as the whole (always, off the AVX-512 ones).
+    func sameKernel(_ m1: Int, _ n1: Int, _ m2: Int, _ n2: Int) -> Bool {
       guard kernel == .avx512 else { return true }
       let whole = avx512SmallKernel(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
-      return parts.allSatisfy { avx512SmallKernel(m: $0.m, n: $0.n, k: k, transposeA: transposeA, transposeB: transposeB) == whole }
+      return avx512SmallKernel(m: m1, n: n1, k: k, transposeA: transposeA, transposeB: transposeB) == whole
+        && avx512SmallKernel(m: m2, n: n2, k: k, transposeA: transposeA, transposeB: transposeB) == whole
     }
     if m >= localRows {
       let at = (m / 2 + 11) / 12 * 12
-      return sameKernel([(at, n), (m - at, n)]) ? (.rows, at) : nil
+      return sameKernel(at, n, m - at, n) ? (.rows, at) : nil
     }
     if n >= 64 && large && kernel == .avx512 {
       let at = (n / 2 + 15) / 16 * 16
-      return sameKernel([(m, at), (m, n - at)]) ? (.columns, at) : nil
+      return sameKernel(m, at, m, n - at) ? (.columns, at) : nil
     }
     return nil
   }
