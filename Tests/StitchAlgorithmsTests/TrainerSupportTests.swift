@@ -57,4 +57,13 @@ import StitchTensor
     #expect(ProgressReporter.clock(3725) == "1:02:05")
     #expect(ProgressReporter.clock(.infinity) == "--:--")
   }
+
+  @Test func resumedProgressCountsRateAndETAFromWhereItStarted() {
+    // A run resumed at step 90 of 100 that does 5 steps in 5 s: 1 step/s and 5 s left (not 95 steps/s).
+    let p = ProgressReporter(label: "resume", total: 100, interactive: false, lineInterval: 0, startingAt: 90, sink: { _ in })
+    p.done = 95
+    let line = p.render(at: p.start + 5, note: "")
+    #expect(line.contains("95/100 steps  1.0 steps/s"), "\(line)")
+    #expect(line.contains("ETA 0:05"), "\(line)")
+  }
 }

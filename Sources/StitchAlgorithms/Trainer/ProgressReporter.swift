@@ -12,6 +12,9 @@ public final class ProgressReporter: @unchecked Sendable {
   let lineInterval: Double
   let start: Double
   var lastPrint: Double
+  /// Units already done when this process started (a resumed run): the rate and ETA count only what this
+  /// process does, so a run resumed at 90% does not claim thousands of steps per second.
+  let initial: Int
   var done = 0
   let lock = NSLock()
   let sink: (String) -> Void
@@ -22,13 +25,16 @@ public final class ProgressReporter: @unchecked Sendable {
   ///   - unit: the unit's name in the rate ("steps").
   ///   - interactive: draw a bar (true) or print lines (false); by default, whether standard error is a terminal.
   ///   - lineInterval: seconds between plain lines when not interactive.
+  ///   - startingAt: units done before this process began (the step a resumed run starts from).
   public init(label: String, total: Int, unit: String = "steps", interactive: Bool? = nil, lineInterval: Double = 10,
-              sink: ((String) -> Void)? = nil) {
+              startingAt: Int = 0, sink: ((String) -> Void)? = nil) {
     self.label = label
     self.total = max(total, 1)
     self.unit = unit
     self.interactive = interactive ?? (isatty(STDERR_FILENO) == 1)
     self.lineInterval = lineInterval
+    self.initial = max(0, startingAt)
+    self.done = self.initial
     self.start = ProgressReporter.now()
     self.lastPrint = start
     self.sink = sink ?? { text in FileHandle.standardError.write(Data(text.utf8)) }
@@ -55,7 +61,7 @@ public final class ProgressReporter: @unchecked Sendable {
 
   func render(at t: Double, note: String) -> String {
     let elapsed = max(t - start, 1e-9)
-    let rate = Double(done) / elapsed
+    let rate = Double(max(0, done - initial)) / elapsed
     let fraction = min(1, Double(done) / Double(total))
     let eta = rate > 0 ? Double(total - done) / rate : .infinity
     let stats = "\(done)/\(total) \(unit)  \(ProgressReporter.rate(rate)) \(unit)/s  elapsed \(ProgressReporter.clock(elapsed))  ETA \(ProgressReporter.clock(eta))"

@@ -202,6 +202,11 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
+  /// The step a run folder's checkpoint holds (0 when it cannot be read: the trainer then reports the error).
+  static func checkpointStep(_ folder: URL) -> Int {
+    (try? Checkpoint.read(from: folder.appendingPathComponent("checkpoint.safetensors")).counter("step")) ?? 0
+  }
+
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
     if AlgorithmRegistry.isOnline(type) {
       var trainer = try OnlineTrainer<A>.load(from: folder)
@@ -210,7 +215,7 @@ struct TrainCommand: ParsableCommand {
       if until != nil || lanes != "auto" { try trainer.writeConfig() }
       trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
       StopSignal.install()
-      let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
+      let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
       let s = try trainer.run(resume: true) { step, note in reporter.update(step, note: note) }
       reporter.finish()
       try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
@@ -223,7 +228,7 @@ struct TrainCommand: ParsableCommand {
     if until != nil || lanes != "auto" { try trainer.writeConfig() }
     let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
     StopSignal.install()
-    let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps)
+    let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
     let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
     reporter.finish()
