@@ -69,6 +69,30 @@ import Testing
     for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs after a two-lane resume") }
   }
 
+  @Test func datasetOfAnotherTaskIsRefusedBeforeTheRunFolderExists() throws {
+    var config = TD3BC.defaultConfiguration
+    config.hiddenSizes = [8]
+    var opts = options(steps: 5)
+    opts.environment = "MountainCarContinuous-v0"  // 2 observations, Pendulum's dataset has 3
+    let run = folder("mismatch")
+    defer { try? FileManager.default.removeItem(at: run) }
+    do {
+      _ = try OfflineTrainer<TD3BC>(configuration: config, options: opts, folder: run).run(dataset: Self.dataset)
+      Issue.record("a Pendulum dataset trained against MountainCarContinuous-v0")
+    } catch {
+      #expect("\(error)".contains("3/1 do not match MountainCarContinuous-v0's 2/1"), "\(error)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: run.path))
+    // A synthetic file of other widths is refused the same way.
+    var other = Self.dataset
+    other.observationDim = 2
+    other.observations = [Float](repeating: 0, count: other.count * 2)
+    other.nextObservations = other.observations
+    #expect(throws: (any Error).self) {
+      try OfflineTrainer<TD3BC>.checkWidths(dataset: Self.dataset, synthetic: other, environment: "Pendulum-v1")
+    }
+  }
+
   @Test func runFolderHasEveryArtifact() throws {
     let dir = folder("artifacts")
     defer { try? FileManager.default.removeItem(at: dir) }

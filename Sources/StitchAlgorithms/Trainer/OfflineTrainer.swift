@@ -45,6 +45,21 @@ public struct OfflineTrainer<A: Algorithm> {
     return OfflineTrainer(configuration: saved.configuration, options: saved.options, folder: folder)
   }
 
+  /// Throws a clear error when the dataset's (or the synthetic dataset's) observation/action widths do not fit
+  /// the environment; run() checks first, before it creates the run folder, and `stitch train` before it starts
+  /// any seed, so a wrong pairing leaves nothing behind.
+  public static func checkWidths(dataset raw: Dataset, synthetic: Dataset?, environment: String) throws {
+    let env = try EnvironmentRegistry.make(environment)
+    guard env.observationSpace.size == raw.observationDim, env.actionSpace.size == raw.actionDim else {
+      throw DatasetError.invalid(file: raw.metadata["source_file"] ?? "dataset",
+        problem: "observation/action widths \(raw.observationDim)/\(raw.actionDim) do not match \(environment)'s \(env.observationSpace.size)/\(env.actionSpace.size)")
+    }
+    if let extra = synthetic, extra.observationDim != raw.observationDim || extra.actionDim != raw.actionDim {
+      throw DatasetError.invalid(file: extra.metadata["source_file"] ?? "synthetic dataset",
+        problem: "observation/action widths \(extra.observationDim)/\(extra.actionDim) differ from the real dataset's \(raw.observationDim)/\(raw.actionDim)")
+    }
+  }
+
   /// Trains on `dataset` (raw, as loaded), resuming from the folder's checkpoint when `resume` is true.
   /// - Parameter progress: receives (step, note) for progress display.
   /// - Parameter synthetic: extra transitions (SynthER) mixed into every batch at `options.syntheticRatio`; they
@@ -55,12 +70,9 @@ public struct OfflineTrainer<A: Algorithm> {
     let savedLanes = ProductLanes.current
     ProductLanes.current = options.productLanes ?? 1
     defer { ProductLanes.current = savedLanes }
+    try Self.checkWidths(dataset: raw, synthetic: rawSynthetic, environment: options.environment)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var env = try EnvironmentRegistry.make(options.environment)
-    guard env.observationSpace.size == raw.observationDim, env.actionSpace.size == raw.actionDim else {
-      throw DatasetError.invalid(file: raw.metadata["source_file"] ?? "dataset",
-        problem: "observation/action widths \(raw.observationDim)/\(raw.actionDim) do not match \(options.environment)'s \(env.observationSpace.size)/\(env.actionSpace.size)")
-    }
     _ = try env.reset(seed: 0)
     let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
     var ds = raw
@@ -71,10 +83,6 @@ public struct OfflineTrainer<A: Algorithm> {
     ds = normalizer.applied(to: ds)
     var synthetic: Dataset? = nil
     if var extra = rawSynthetic {
-      guard extra.observationDim == raw.observationDim, extra.actionDim == raw.actionDim else {
-        throw DatasetError.invalid(file: extra.metadata["source_file"] ?? "synthetic dataset",
-          problem: "observation/action widths \(extra.observationDim)/\(extra.actionDim) differ from the real dataset's \(raw.observationDim)/\(raw.actionDim)")
-      }
       scaling.normalize(&extra.actions)
       if rewardScale != 1 { RewardTransform.scaleAndShift(&extra, scale: rewardScale, shift: 0) }
       synthetic = normalizer.applied(to: extra)

@@ -126,6 +126,7 @@ struct TrainCommand: ParsableCommand {
     if returnWeighted ?? advantageWeighted != nil, synthetic != nil { throw ValidationError("--return-weighted and --synthetic cannot be combined yet (synthetic transitions have no episodes)") }
     guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
+    if let data { try OfflineTrainer<A>.checkWidths(dataset: data, synthetic: extra, environment: env) }
     let loaded = data
     StopSignal.install()
     let summaries = SummaryBox(count: seedList.count)
