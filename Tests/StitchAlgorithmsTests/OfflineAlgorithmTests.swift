@@ -127,6 +127,28 @@ import StitchTestSupport
     try expectSameAgentOnTwoLanes({ ReBRAC(configuration: c, task: Self.task, rng: RandomStream(seed: 3)) }, steps: 30)
   }
 
+  /// The actor steps on the first update of each pair, as CORL's rebrac.py (`i % policy_freq == 0`, i from 0);
+  /// TD3+BC on the second, as CORL's td3_bc.py (`total_it % policy_freq == 0` after incrementing).
+  @Test func delayedActorStepsFallWhereCORLPutsThem() throws {
+    var r = ReBRAC.defaultConfiguration
+    r.hiddenSizes = [16]
+    var rebrac = ReBRAC(configuration: r, task: Self.task, rng: RandomStream(seed: 3))
+    var t = TD3BC.defaultConfiguration
+    t.hiddenSizes = [16]
+    var td3bc = TD3BC(configuration: t, task: Self.task, rng: RandomStream(seed: 3))
+    var batch = Batch(size: 32, observationDim: 1, actionDim: 1)
+    var rng = RandomStream(seed: 5)
+    let sampler = UniformSampler(Self.banditDataset(count: 200))
+    var rebracActorSteps: [Int] = [], td3bcActorSteps: [Int] = []
+    for step in 1...6 {
+      sampler.sample(into: &batch, using: &rng)
+      if try rebrac.update(on: batch)["actor_loss"] != nil { rebracActorSteps.append(step) }
+      if try td3bc.update(on: batch)["actor_loss"] != nil { td3bcActorSteps.append(step) }
+    }
+    #expect(rebracActorSteps == [1, 3, 5])
+    #expect(td3bcActorSteps == [2, 4, 6])
+  }
+
   @Test func sameSeedGivesBitIdenticalAgents() throws {
     func run() throws -> Checkpoint {
       var c = TD3BC.defaultConfiguration

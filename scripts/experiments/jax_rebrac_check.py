@@ -4,7 +4,7 @@ Written from the ReBRAC paper (Tarasov et al. 2023, eqs. 2-3) with CORL rebrac.p
 penalties (FACTS.md §2e): actor and two critics of 3 x 256 ReLU layers, LayerNorm (eps 1e-6) after each hidden
 activation of the critics only, hidden kernels U(+-1/sqrt(fan_in)) and biases 0.1, output layers U(+-1e-3)
 (actor, tanh) and U(+-3e-3) (critics); Adam 1e-3; batch 1024; gamma 0.99; tau 0.005; target-policy noise 0.2
-clipped at 0.5; actor and targets every 2nd step; actor loss beta1*||pi(s)-a||^2 - Q(s,pi(s))/mean|Q|; critic
+clipped at 0.5; actor and targets on the first step of every pair (TD3+BC: the second); actor loss beta1*||pi(s)-a||^2 - Q(s,pi(s))/mean|Q|; critic
 target r + gamma(1-d)(min Q'(s',a') - beta2*||a'-a'_data||^2); no observation or reward normalisation. Shares no
 code with Stitch; only the data file.
 
@@ -153,8 +153,12 @@ def pair(st, bs):
     b1 = jax.tree_util.tree_map(lambda x: x[0], bs)
     b2 = jax.tree_util.tree_map(lambda x: x[1], bs)
     st = critic_step(st, b1)
-    st = critic_step(st, b2)
-    return actor_step(st, b2), None
+    if args.td3bc:  # CORL td3_bc.py: the actor after the second critic step of each pair
+        st = critic_step(st, b2)
+        return actor_step(st, b2), None
+    # CORL rebrac.py: the full update (critic, then actor and targets) where i % policy_freq == 0, i.e. first
+    st = actor_step(st, b1)
+    return critic_step(st, b2), None
 
 
 run = jax.jit(lambda st, bs: jax.lax.scan(pair, st, bs)[0])

@@ -27,7 +27,7 @@ public struct ReBRAC: Algorithm {
     public var policyNoise: Float = 0.2
     /// c, clip of that noise.
     public var noiseClip: Float = 0.5
-    /// Actor and targets update once every `actorDelay` critic updates.
+    /// Actor and targets update once every `actorDelay` critic updates, on the first of each group (CORL).
     public var actorDelay = 2
     /// Hidden sizes of actor and critics (3 × 256).
     public var hiddenSizes = [256, 256, 256]
@@ -113,7 +113,10 @@ public struct ReBRAC: Algorithm {
     let criticLoss = parts.dropFirst().reduce(parts[0].value) { $0 + $1.value }
     criticOptimizer.update(&critics, along: parts.map(\.gradient))
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "target_penalty": Double(nextPenalty.mean().scalar)]
-    guard updates % config.actorDelay == 0 else { return metrics }
+    // The actor and the targets move on the first update of every `actorDelay` (updates 1, 3, 5, … for 2): CORL's
+    // rebrac.py runs its full update where `i % policy_freq == 0` for i = 0, 1, … (TD3+BC's td3_bc.py on the
+    // second of each pair instead, as TD3BC.swift does).
+    guard (updates - 1) % config.actorDelay == 0 else { return metrics }
     let critics = self.critics
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
       let pi = actor(batch.observations)
