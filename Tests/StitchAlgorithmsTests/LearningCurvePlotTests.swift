@@ -29,6 +29,18 @@ import Testing
     #expect(svg.contains(">20k<"))
   }
 
+  @Test func referenceLinesAreDashedLabelledAndWidenTheAxis() {
+    var plot = LearningCurvePlot(title: "t", curves: [
+      LearningCurvePlot.Curve(label: "cql", points: [(step: 0, values: [40]), (step: 1000, values: [45])]),
+    ])
+    plot.references = [(label: "behaviour", value: 41.1), (label: "best <ref>", value: 90)]
+    let svg = plot.svg()
+    #expect(svg.components(separatedBy: "stroke-dasharray").count - 1 == 4)  // a line and a legend mark each
+    #expect(svg.contains(">behaviour 41.1<"))
+    #expect(svg.contains(">best &lt;ref&gt; 90<"))
+    #expect(svg.contains(">90<") || svg.contains(">100<"))  // the y axis reaches the reference at 90
+  }
+
   @Test func ticksAreRoundAndCoverTheRange() {
     let t = LearningCurvePlot.niceTicks(3, 97)
     #expect(t.first! <= 3 && t.last! >= 97)

@@ -93,6 +93,32 @@ import Testing
     }
   }
 
+  /// MountainCarContinuous has no reference returns, so its evaluations carry no normalized score (NaN): the
+  /// run must still checkpoint, finish, write `summary.json` (score as null) and resume.
+  @Test func taskWithoutReferenceScoresTrainsCheckpointsAndResumes() throws {
+    var config = TD3BC.defaultConfiguration
+    config.hiddenSizes = [8]
+    let data = try DatasetMaker.make("mountaincarcontinuous-random", size: 600, seed: 1)
+    var opts = options(steps: 20)
+    opts.environment = "MountainCarContinuous-v0"
+    opts.evaluationInterval = 10
+    opts.evaluationEpisodes = 1
+    opts.checkpointInterval = 10
+    let run = folder("noref")
+    defer { try? FileManager.default.removeItem(at: run) }
+    let summary = try OfflineTrainer<TD3BC>(configuration: config, options: opts, folder: run).run(dataset: data)
+    #expect(summary.evaluations.count == 2 && summary.evaluations.allSatisfy { $0[2].isNaN })
+    #expect(summary.finalNormalizedScore == nil)
+    let written = try String(contentsOf: run.appendingPathComponent("summary.json"), encoding: .utf8)
+    #expect(written.contains("null"), "\(written)")
+    let read = try JSONDecoder().decode(RunSummary.self, from: Data(written.utf8))
+    #expect(read.evaluations.count == 2 && read.evaluations[1][2].isNaN && read.evaluations[1][1] == summary.evaluations[1][1])
+    var longer = try OfflineTrainer<TD3BC>.load(from: run)
+    longer.options.steps = 30
+    let resumed = try longer.run(dataset: data, resume: true)
+    #expect(resumed.evaluations.count == 3 && resumed.evaluations[0][1] == summary.evaluations[0][1])
+  }
+
   @Test func runFolderHasEveryArtifact() throws {
     let dir = folder("artifacts")
     defer { try? FileManager.default.removeItem(at: dir) }

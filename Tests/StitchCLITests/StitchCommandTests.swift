@@ -92,4 +92,40 @@ import Stitch
     // A single seed's folder has no seed folders: nothing to redraw.
     #expect(try ReportCommand.drawCurve(root.appendingPathComponent("seed_0").path) == nil)
   }
+
+  /// `report --compare` draws one curve per run (same-named runs get their parent folder in the label) with
+  /// the reference lines; a malformed reference or a mix of scores and bare returns is a clear error.
+  @Test func compareDrawsOneCurvePerRunWithReferences() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-compare-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    func write(_ run: String, score: Double) throws {
+      let folder = root.appendingPathComponent(run).appendingPathComponent("seed_0")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let json = """
+        {"algorithm": "td3bc", "environment": "Hopper-v4", "seed": 0, "steps": 1000, "finalReturn": 1000,
+         "finalNormalizedScore": \(score), "bestNormalizedScore": \(score), "evaluations": [[500, 900, \(score - 5)], [1000, 1000, \(score)]],
+         "seconds": 60, "stoppedEarly": false}
+        """
+      try Data(json.utf8).write(to: folder.appendingPathComponent("summary.json"))
+    }
+    try write("a/td3bc", score: 40)
+    try write("b/td3bc", score: 50)
+    try write("b/iql", score: 60)
+    let paths = ["a/td3bc", "b/td3bc", "b/iql"].map { root.appendingPathComponent($0).path }
+    let plot = try ReportCommand.comparisonPlot(paths, references: [try ReportCommand.parseReference("behaviour policy = 48.1")])
+    #expect(plot.curves.map(\.label) == ["a/td3bc", "b/td3bc", "iql"])
+    #expect(plot.curves[2].points.map(\.values) == [[55], [60]])
+    let svg = plot.svg()
+    #expect(svg.contains(">behaviour policy 48.1<"))
+    #expect(svg.components(separatedBy: "<polyline").count - 1 == 3)
+    for bad in ["48.1", "=3", "x=abc", "x=inf"] {
+      #expect(throws: ValidationError.self) { _ = try ReportCommand.parseReference(bad) }
+    }
+    // A run without normalized scores (bare returns) cannot share the axis.
+    let folder = root.appendingPathComponent("c/sac/seed_0")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try Data(#"{"algorithm": "sac", "environment": "Custom", "seed": 0, "steps": 10, "evaluations": [[10, 5, null]], "seconds": 1, "stoppedEarly": false}"#.utf8)
+      .write(to: folder.appendingPathComponent("summary.json"))
+    #expect(throws: ValidationError.self) { _ = try ReportCommand.comparisonPlot(paths + [root.appendingPathComponent("c/sac").path], references: []) }
+  }
 }

@@ -23,6 +23,9 @@ public struct LearningCurvePlot {
   public var yLabel = "normalized score"
   public var curves: [Curve]
   public var spread: Spread = .standardDeviation
+  /// Horizontal reference lines (dashed, with the value in the legend): the behaviour policy's score, another
+  /// method's final score, the dataset's own score.
+  public var references: [(label: String, value: Double)] = []
   public var width = 720.0
   public var height = 440.0
 
@@ -31,6 +34,7 @@ public struct LearningCurvePlot {
     self.curves = curves
   }
 
+  static let referenceColors = ["#444444", "#999999", "#b8860b", "#6a5acd"]
   static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
 
   /// The plot as SVG text.
@@ -40,7 +44,7 @@ public struct LearningCurvePlot {
     let all = curves.flatMap { $0.points }
     let xs = all.map(\.step)
     let bands = curves.map { band(of: $0) }
-    let ys = bands.flatMap { $0.flatMap { [$0.low, $0.high] } }.filter(\.isFinite)
+    let ys = (bands.flatMap { $0.flatMap { [$0.low, $0.high] } } + references.map(\.value)).filter(\.isFinite)
     var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
     var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
     if xMax <= xMin { xMax = xMin + 1 }
@@ -79,6 +83,14 @@ public struct LearningCurvePlot {
       let ly = top + 14 + Double(i) * 18
       s += "<line x1=\"\(left + plotW + 12)\" y1=\"\(ly - 4)\" x2=\"\(left + plotW + 32)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"3\"/>"
       s += "<text x=\"\(left + plotW + 37)\" y=\"\(ly)\">\(Self.escape(curve.label))</text>\n"
+    }
+    for (j, reference) in references.enumerated() where reference.value.isFinite {
+      let color = Self.referenceColors[j % Self.referenceColors.count]
+      let y = f(py(reference.value))
+      s += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotW)\" y2=\"\(y)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+      let ly = top + 14 + Double(curves.count + j) * 18
+      s += "<line x1=\"\(left + plotW + 12)\" y1=\"\(ly - 4)\" x2=\"\(left + plotW + 32)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+      s += "<text x=\"\(left + plotW + 37)\" y=\"\(ly)\">\(Self.escape(reference.label)) \(Self.label(reference.value))</text>\n"
     }
     let seeds = curves.map { $0.points.map(\.values.count).max() ?? 0 }.max() ?? 0
     s += "<text x=\"\(left + plotW + 12)\" y=\"\(top + plotH)\" fill=\"#555\">band: \(spread.rawValue)</text>\n"

@@ -1,19 +1,5 @@
 import Foundation
 
-/// What a finished (or stopped) run reports.
-public struct RunSummary: Codable, Sendable {
-  public var algorithm: String
-  public var environment: String
-  public var seed: UInt64
-  public var steps: Int
-  public var finalReturn: Double?
-  public var finalNormalizedScore: Double?
-  public var bestNormalizedScore: Double?
-  public var evaluations: [[Double]]  // [step, mean return, normalized score or NaN]
-  public var seconds: Double
-  public var stoppedEarly: Bool
-}
-
 /// The offline training loop shared by every algorithm: minibatches from a fixed dataset, evaluation every K
 /// steps, metrics every M steps to `metrics.jsonl`/`metrics.csv`, a checkpoint every C steps and at the end,
 /// exact resume, a clean stop on Ctrl-C, and a learning-curve plot.
@@ -99,7 +85,7 @@ public struct OfflineTrainer<A: Algorithm> {
       try algorithm.restore(from: c)
       batches = try c.randomStream("batch_rng")
       step = try c.counter("step")
-      evaluations = try JSONDecoder().decode([[Double]].self, from: Data((c.metadata["evaluations"] ?? "[]").utf8))
+      evaluations = try EvaluationRecords.decode(c.metadata["evaluations"] ?? "[]")
     } else {
       try writeConfig()
     }
@@ -128,7 +114,7 @@ public struct OfflineTrainer<A: Algorithm> {
       c.metadata["environment"] = options.environment
       c.metadata["normalizer"] = try Checkpoint.json(normalizer)
       c.metadata["action_scaling"] = try Checkpoint.json(scaling)
-      c.metadata["evaluations"] = try Checkpoint.json(evaluations)
+      c.metadata["evaluations"] = try EvaluationRecords.encode(evaluations)
       c.metadata["stitch_version"] = StitchVersion.string
       try c.write(to: checkpointURL)
     }

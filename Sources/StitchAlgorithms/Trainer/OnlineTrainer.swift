@@ -104,7 +104,7 @@ public struct OnlineTrainer<A: Algorithm> {
       step = try c.counter("step")
       episode = try c.counter("episode")
       episodeSteps = try c.counter("episode_steps")
-      evaluations = try JSONDecoder().decode([[Double]].self, from: Data((c.metadata["evaluations"] ?? "[]").utf8))
+      evaluations = try EvaluationRecords.decode(c.metadata["evaluations"] ?? "[]")
       buffer = try Self.replayBuffer(from: c, capacity: options.replayCapacity)
       obs = try env.reset(seed: Self.seed(resets, episode)).observation
       let stored = buffer.storage
@@ -132,7 +132,7 @@ public struct OnlineTrainer<A: Algorithm> {
       c.metadata["environment"] = options.environment
       c.metadata["action_scaling"] = try Checkpoint.json(scaling)
       c.metadata["normalizer"] = try Checkpoint.json(ObservationNormalizer(identity: od))
-      c.metadata["evaluations"] = try Checkpoint.json(evaluations)
+      c.metadata["evaluations"] = try EvaluationRecords.encode(evaluations)
       c.metadata["stitch_version"] = StitchVersion.string
       try c.write(to: checkpointURL)
     }

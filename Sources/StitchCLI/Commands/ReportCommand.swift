@@ -16,18 +16,28 @@ struct ReportCommand: ParsableCommand {
       With --plot, each RUN's learning_curve.svg (mean and spread over its seeds) is drawn again from the seeds'
       summaries: for seeds trained or resumed by separate `stitch train` commands into one RUN, where each
       command draws only its own seeds.
+      With --compare FILE.svg, every RUN becomes one curve of a single plot (mean and ± 1 std band over its
+      seeds, labelled with the run folder's name), with dashed horizontal lines for each --reference, e.g. the
+      behaviour policy's score: the picture behind a results table.
       Example:
         stitch report runs/table/hopper-medium/*
         stitch report --plot runs/table/halfcheetah-medium/rebrac
+        stitch report runs/table/halfcheetah-medium/* --compare halfcheetah-medium.svg --reference "behaviour policy=41.1"
       """)
 
   @Argument(help: "Run folders.") var runs: [String]
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
+  @Option(help: ArgumentHelp("Also draw every RUN as one curve of a single SVG plot written to FILE.", valueName: "FILE")) var compare: String?
+  @Option(help: ArgumentHelp("With --compare: a dashed horizontal line at VALUE labelled LABEL (repeatable).", valueName: "LABEL=VALUE"))
+  var reference: [String] = []
 
   func run() throws {
     // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
     let rows = try runs.map { try Self.row($0, json: json) }
+    let references = try reference.map(Self.parseReference)
+    if compare == nil, !references.isEmpty { throw ValidationError("--reference draws a line on the --compare plot; add --compare FILE.svg") }
+    let comparison = try compare.map { _ in try Self.comparisonPlot(runs, references: references) }
     if !json {
       print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
       print("|---|---|---|---|---|---|---|---|---|")
@@ -37,7 +47,51 @@ struct ReportCommand: ParsableCommand {
     for path in runs where plot {
       if let file = try Self.drawCurve(path) { drawn.append(file) }
     }
+    if let compare, let comparison {
+      try AtomicFile.write(comparison.svg(), to: URL(fileURLWithPath: compare))
+      drawn.append(compare)
+    }
     for file in drawn { FileHandle.standardError.write(Data("plot: \(file)\n".utf8)) }
+  }
+
+  /// `LABEL=VALUE` of --reference.
+  static func parseReference(_ text: String) throws -> (label: String, value: Double) {
+    guard let eq = text.lastIndex(of: "="), let value = Double(text[text.index(after: eq)...].trimmingCharacters(in: .whitespaces)),
+          value.isFinite, !text[..<eq].trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw ValidationError("--reference takes LABEL=VALUE with a finite number, e.g. \"behaviour policy=41.1\"; got '\(text)'")
+    }
+    return (String(text[..<eq]).trimmingCharacters(in: .whitespaces), value)
+  }
+
+  /// One plot with a curve per run (mean and spread over its seeds' evaluations). Curves are labelled with the
+  /// run folder's name, or with its last two path components where two runs share a name. Normalized scores
+  /// are plotted when every evaluation of every run has one, returns when none has; a mixture is an error
+  /// (the two scales cannot share an axis).
+  static func comparisonPlot(_ paths: [String], references: [(label: String, value: Double)]) throws -> LearningCurvePlot {
+    let loaded = try paths.map { path -> (name: String, summaries: [RunSummary]) in
+      let (root, summaries, _, _) = try load(path)
+      guard summaries.contains(where: { !$0.evaluations.isEmpty }) else {
+        throw ValidationError("\(path): no evaluations to plot (no seed has finished its first evaluation)")
+      }
+      return (root.standardizedFileURL.pathComponents.suffix(2).joined(separator: "/"), summaries)
+    }
+    let rows = loaded.flatMap { $0.summaries.flatMap(\.evaluations) }
+    let withScore = rows.filter { !$0[2].isNaN }.count
+    guard withScore == 0 || withScore == rows.count else {
+      throw ValidationError("--compare: some runs have normalized scores and some only returns; plot them separately")
+    }
+    let short = loaded.map { String($0.name.split(separator: "/").last ?? "") }
+    let curves = loaded.enumerated().map { i, run -> LearningCurvePlot.Curve in
+      var byStep: [Double: [Double]] = [:]
+      for row in run.summaries.flatMap(\.evaluations) { byStep[row[0], default: []].append(withScore > 0 ? row[2] : row[1]) }
+      let label = short.filter { $0 == short[i] }.count > 1 ? run.name : short[i]
+      return LearningCurvePlot.Curve(label: label, points: byStep.map { (step: $0.key, values: $0.value) })
+    }
+    let environments = Set(loaded.flatMap { $0.summaries.map(\.environment) })
+    var plot = LearningCurvePlot(title: environments.count == 1 ? "\(environments.first!): mean over seeds" : "mean over seeds", curves: curves)
+    plot.yLabel = withScore > 0 ? "normalized score" : "episode return"
+    plot.references = references
+    return plot
   }
 
   /// Redraws `path/learning_curve.svg` from its seeds' evaluations; nil (nothing written) for a folder without
