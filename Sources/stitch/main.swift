@@ -6,8 +6,11 @@ import StitchTensor
 // three times slower than the AVX-512 one. Restart once with the right OPENBLAS_CORETYPE (see BLAS.swift).
 BLAS.reexecWithPreferredCore()
 // Where the environment pins OpenBLAS to a narrower kernel than the CPU runs, say so before long work.
-if let command = CommandLine.arguments.dropFirst().first, ["train", "bench", "synth", "dataset"].contains(command),
-   let note = BLAS.currentCoreTypeWarning {
+// Not for help text, listings or `dataset info`/`convert`, which do no matrix products worth the line.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let heavy = ["train", "bench", "synth"].contains(arguments.first ?? "") || arguments.prefix(2) == ["dataset", "make"]
+let quiet = arguments.contains { ["-h", "--help", "help", "--list-config"].contains($0) }
+if heavy, !quiet, let note = BLAS.currentCoreTypeWarning {
   FileHandle.standardError.write(Data((note + "\n").utf8))
 }
 StitchCommand.main()
