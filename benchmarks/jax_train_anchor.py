@@ -197,7 +197,8 @@ def iql(key):
 
 # ---------------------------------------------------------------------------------------------------------------
 # CQL (Kumar et al. 2020), CORL defaults: tanh-Gaussian actor (mean and log_std heads, log_std scaled by a learned
-# multiplier (init 1) plus a learned offset (init -1), clamped to [-20, 2]), critics with three hidden layers,
+# multiplier (init 1) plus a learned offset (init -1), clamped to [-20, 2]; three hidden layers as cql.py's
+# TanhGaussianPolicy), critics with three hidden layers,
 # automatic entropy tuning (target -|A|), cql_alpha 10, 10 sampled actions per set, importance-sampled logsumexp,
 # no Lagrange, policy and alpha lr 3e-5, critic lr 3e-4, soft target update every step. The policy loss is the
 # post-behaviour-cloning one (alpha * log_pi - min Q), which is what runs after CORL's first bc_steps.
@@ -206,7 +207,7 @@ def cql(key):
     cql_alpha, n_actions, policy_lr, critic_lr = 10.0, 10, 3e-5, 3e-4
     target_entropy = -float(ACT)
     ka, kc, key = jax.random.split(key, 3)
-    actor = dict(net=mlp_init(ka, [OBS, 256, 256, 2 * ACT]),
+    actor = dict(net=mlp_init(ka, [OBS, 256, 256, 256, 2 * ACT]),  # cql.py's TanhGaussianPolicy: 3 hidden layers
                  log_std_mult=jnp.ones((), jnp.float32), log_std_offset=-jnp.ones((), jnp.float32))
     critic = twin_init(kc, [OBS + ACT, 256, 256, 256, 1])
     log_alpha = jnp.zeros((), jnp.float32)

@@ -74,9 +74,9 @@ def soft_update(target, online, tau=TAU):
 class TanhGaussian(nn.Module):
     """Mean and log-std heads on one trunk; reparameterised tanh-squashed samples and their log-density."""
 
-    def __init__(self, obs, act):
+    def __init__(self, obs, act, hidden=(256, 256)):
         super().__init__()
-        self.trunk = mlp([obs, 256, 256])
+        self.trunk = mlp([obs, *hidden])
         self.trunk.append(nn.ReLU())
         self.mean, self.log_std = nn.Linear(256, act), nn.Linear(256, act)
 
@@ -184,10 +184,11 @@ class SAC:
 
 
 # CQL (Kumar et al. 2020), CORL cql.py defaults: three-layer critics, 10 sampled actions per set (uniform, pi(.|s),
-# pi(.|s')), importance-sampled logsumexp, cql_alpha 10 without Lagrange, policy lr 3e-5, critic lr 3e-4.
+# pi(.|s')), importance-sampled logsumexp, cql_alpha 10 without Lagrange, policy lr 3e-5, critic lr 3e-4; the actor
+# has three hidden layers as cql.py's TanhGaussianPolicy.
 class CQL:
     def __init__(self):
-        self.actor = TanhGaussian(OBS, ACT)
+        self.actor = TanhGaussian(OBS, ACT, (256, 256, 256))  # cql.py's TanhGaussianPolicy: 3 hidden layers
         self.q1, self.q2 = Critic(OBS, ACT, (256, 256, 256)), Critic(OBS, ACT, (256, 256, 256))
         self.q1_t, self.q2_t = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
         self.log_alpha = torch.zeros((), requires_grad=True)

@@ -166,6 +166,31 @@ import StitchTestSupport
 }
 
 extension OfflineAlgorithmTests {
+  /// CQL's networks as CORL's cql.py builds them: a 3 × 256 actor whose output layer is tiny (Xavier, gain 1e-2)
+  /// and zero-biased, so the initial log-std is the offset −1; orthogonal critics (gain √2, output 1e-2, zero
+  /// biases); the log-std scale and offset learn with the actor; the temperature's learning rate is the policy's.
+  @Test func cqlNetworksAreBuiltAsCORLBuildsThem() throws {
+    let c = CQL.defaultConfiguration
+    #expect(c.actorHiddenSizes == [256, 256, 256] && c.temperatureLearningRate == c.policyLearningRate)
+    var agent = CQL(configuration: c, task: TaskSpec(id: "t", observationDim: 17, actionDim: 6), rng: RandomStream(seed: 1))
+    #expect(agent.actor.network.output.bias!.scalars.allSatisfy { $0 == 0 })
+    #expect(agent.actor.network.output.weight.scalars.allSatisfy { Swift.abs($0) <= 1e-2 * (6 / Float(256 + 12)).squareRoot() })
+    let dist = agent.actor(Tensor.normal([4, 17], using: &agent.noise))
+    #expect(dist.base.logStd.scalars.allSatisfy { Swift.abs($0 + 1) < 0.05 }, "initial log-std \(dist.base.logStd.scalars.prefix(4))")
+    let hidden = agent.critics.net.layers[1].weight.scalars  // [2, 256, 256]
+    var dot: Float = 0, norm: Float = 0
+    for i in 0..<256 { norm += hidden[i] * hidden[i]; dot += hidden[i] * hidden[256 + i] }
+    #expect(Swift.abs(norm - 2) < 1e-4 && Swift.abs(dot) < 1e-4, "row norm² \(norm), two rows' product \(dot)")
+    #expect(agent.critics.net.layers.allSatisfy { $0.bias.scalars.allSatisfy { $0 == 0 } })
+    var small = c
+    small.actorHiddenSizes = [16]
+    small.criticHiddenSizes = [16]
+    small.sampledActions = 2
+    var trained = CQL(configuration: small, task: Self.task, rng: RandomStream(seed: 2))
+    _ = try train(&trained, steps: 5)
+    #expect(trained.actor.logStdMultiplier.scalar != 1 && trained.actor.logStdOffset.scalar != -1)
+  }
+
   /// CQL's penalty pushes Q down on actions the data never takes: after the same training, Q(s, −0.9) (far
   /// outside the behaviour distribution N(0.2, 0.3²)) relative to Q(s, 0.2) is lower with α = 10 than with α = 0.
   @Test func cqlPenaltyLowersQOutsideTheData() throws {

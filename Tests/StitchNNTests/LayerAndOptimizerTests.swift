@@ -16,6 +16,27 @@ import StitchTestSupport
     #expect(Swift.abs(variance / (bound * bound / 3) - 1) < 0.05)
   }
 
+  /// torch.nn.init.orthogonal_: orthonormal rows (wide or square) or columns (tall), scaled by the gain; and
+  /// xavier_uniform_ stays inside gain·√(6 / (fan_in + fan_out)).
+  @Test func orthogonalAndXavierInitialisationsHaveTheirDefiningProperties() {
+    var rng = RandomStream(seed: 4)
+    for (rows, cols, gain) in [(256, 256, Float(2).squareRoot()), (64, 23, 1), (1, 256, 0.01), (6, 40, 2)] {
+      let w = Initializer.orthogonal(rows: rows, cols: cols, gain: gain, using: &rng).scalars
+      // Gram matrix of the shorter side: W·Wᵀ when rows ≤ cols, Wᵀ·W otherwise; it must be gain²·I.
+      let (k, len) = rows <= cols ? (rows, cols) : (cols, rows)
+      var worst: Float = 0
+      for a in 0..<k { for b in a..<k {
+        var dot: Float = 0
+        for i in 0..<len { dot += rows <= cols ? w[a * cols + i] * w[b * cols + i] : w[i * cols + a] * w[i * cols + b] }
+        worst = Swift.max(worst, Swift.abs(dot - (a == b ? gain * gain : 0)))
+      } }
+      #expect(worst < 2e-5 * Swift.max(1, gain * gain), "\(rows)×\(cols): largest deviation from gain²·I \(worst)")
+    }
+    let x = Initializer.xavierUniform(rows: 6, cols: 256, gain: 1e-2, using: &rng).scalars
+    let bound = 1e-2 * (6 / Float(262)).squareRoot()
+    #expect(x.allSatisfy { Swift.abs($0) <= bound } && x.contains { Swift.abs($0) > bound / 2 })
+  }
+
   @Test func mlpNamesFollowPyTorchSequential() {
     var rng = RandomStream(seed: 1)
     let plain = MLP(inputSize: 3, hiddenSizes: [4, 4], outputSize: 2, rng: &rng)

@@ -9,10 +9,18 @@ import Glibc
 /// estimated by importance sampling over N uniform actions (density 0.5^|A|), N policy actions at s and N policy
 /// actions at s' (all evaluated at s), each corrected by its log-density (appendix F; CORL `cql.py`
 /// `_q_loss`). Optional Lagrange form (eq. 30) adapts α to keep the gap at `targetActionGap`.
-/// Actor and temperature as SAC. Defaults: CORL `algorithms/offline/cql.py` (FACTS.md §2e): α = 10, N = 10,
-/// policy lr 3e-5, Q lr 3e-4, 3 hidden layers in Q, automatic entropy, no entropy in the backup, reward
-/// scale 1 / bias 0 (locomotion YAMLs). Differences from the reference: PyTorch-default instead of orthogonal
-/// initialisation; no max-target backup or BC warm-up steps (both off by default in CORL).
+/// Actor and temperature as SAC. Defaults: CORL `algorithms/offline/cql.py` (FACTS.md §2e) and its
+/// locomotion YAMLs: α = 10, N = 10, policy lr 3e-5, Q lr 3e-4, 3 hidden layers in Q, automatic entropy, no
+/// entropy in the backup, reward scale 1 / bias 0; and, read from cql.py itself: the actor has three hidden
+/// layers of 256 (`TanhGaussianPolicy.base_network`); its log-std is `m·raw + c` with learnable scalars m = 1,
+/// c = −1 trained with the actor (`log_std_multiplier`, `log_std_offset`), clamped to [−20, 2]; the temperature's
+/// Adam uses the policy learning rate (`alpha_optimizer`, lr = policy_lr); the actor's output layer is
+/// Xavier-uniform with gain 1e-2 and zero bias, its hidden layers PyTorch's default (cql.py calls
+/// `init_module_weights` on the actor without `orthogonal_init`); the critics are orthogonal with gain √2 and zero
+/// biases in hidden layers and gain 1e-2 at the output (`orthogonal_init: true` in every locomotion YAML).
+/// CQL-Lagrange as cql.py: α' = clamp(exp(log α'), 0, 1e6) with log α' starting at 1.0 scales the penalty
+/// α'·α·(gap − τ), and log α' descends −½·Σᵢ α'·α·(gapᵢ − τ). Not implemented: max-target backup and BC warm-up
+/// steps (both off in CORL's configs).
 public struct CQL: Algorithm {
   public struct Configuration: Codable, Sendable {
     /// α of CQL (conservative weight); with `lagrange` the initial value is learned instead.
@@ -31,9 +39,37 @@ public struct CQL: Algorithm {
     public var targetUpdateRate: Float = 0.005
     public var policyLearningRate: Float = 3e-5
     public var criticLearningRate: Float = 3e-4
-    public var temperatureLearningRate: Float = 3e-4
-    public var actorHiddenSizes = [256, 256]
+    /// Adam learning rate of log α (CORL: the policy learning rate).
+    public var temperatureLearningRate: Float = 3e-5
+    public var actorHiddenSizes = [256, 256, 256]
     public var criticHiddenSizes = [256, 256, 256]
+    /// Orthogonal critic weights (gain √2 hidden, 1e-2 output, zero biases) instead of PyTorch's default
+    /// hidden layers and a Xavier-uniform output (gain 1e-2).
+    public var orthogonalInit = true
+    /// Initial values of the learnable log-std scale m and offset c: log σ = m·raw + c.
+    public var logStdMultiplier: Float = 1
+    public var logStdOffset: Float = -1
+  }
+
+  /// CORL's `TanhGaussianPolicy`: an MLP giving mean and raw log-std, and two learnable scalars that scale and
+  /// shift the log-std before its clamp to [−20, 2].
+  public struct Policy: ParameterGroup, Sendable {
+    public var network: MLP
+    public var logStdMultiplier: Tensor
+    public var logStdOffset: Tensor
+
+    public func callAsFunction(_ observations: Tensor) -> TanhGaussian {
+      let out = network(observations)
+      let d = out.shape[1] / 2
+      let raw = out.slice(lastAxis: d..<(2 * d))
+      return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: (raw * logStdMultiplier + logStdOffset).clamped(min: -20, max: 2))
+    }
+
+    public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
+      network.visitParameters(prefix + "base_network.", visit)
+      visit(prefix + "log_std_multiplier", &logStdMultiplier)
+      visit(prefix + "log_std_offset", &logStdOffset)
+    }
   }
 
   public static let id = "cql"
@@ -42,7 +78,7 @@ public struct CQL: Algorithm {
 
   let config: Configuration
   let actionDim: Int
-  var actor: MLP
+  var actor: Policy
   var critics, targetCritics: CriticEnsemble
   var logTemperature: Tensor
   var logConservative: Tensor
@@ -54,12 +90,16 @@ public struct CQL: Algorithm {
     config = configuration
     actionDim = task.actionDim
     var initRNG = rng.child(named: "init")
-    actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.actorHiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
+    var network = MLP(inputSize: task.observationDim, hiddenSizes: configuration.actorHiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
+    network.output.weight = Initializer.xavierUniform(rows: network.output.outputSize, cols: network.output.inputSize, gain: 1e-2, using: &initRNG)
+    network.output.bias = Tensor.zeros([network.output.outputSize])
+    actor = Policy(network: network, logStdMultiplier: Tensor([configuration.logStdMultiplier]), logStdOffset: Tensor([configuration.logStdOffset]))
     critics = CriticEnsemble(members: 2, observationDim: task.observationDim, actionDim: task.actionDim,
                              hiddenSizes: configuration.criticHiddenSizes, rng: &initRNG)
+    CQL.initializeCritics(&critics, orthogonal: configuration.orthogonalInit, rng: &initRNG)
     targetCritics = critics
     logTemperature = Tensor([0])
-    logConservative = Tensor([Float(log(Double(configuration.conservativeWeight)))])
+    logConservative = Tensor([1])
     actorOptimizer = Adam(learningRate: configuration.policyLearningRate)
     criticOptimizer = Adam(learningRate: configuration.criticLearningRate)
     temperatureOptimizer = Adam(learningRate: configuration.temperatureLearningRate)
@@ -67,10 +107,24 @@ public struct CQL: Algorithm {
     noise = rng.child(named: "noise")
   }
 
-  static func policy(_ actor: MLP, _ observations: Tensor) -> TanhGaussian {
-    let out = actor(observations)
-    let d = out.shape[1] / 2
-    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
+  static func policy(_ actor: Policy, _ observations: Tensor) -> TanhGaussian { actor(observations) }
+
+  /// CORL's `init_module_weights(network, orthogonal_init)` on each critic of the pair: orthogonal hidden
+  /// weights (gain √2) and output (gain 1e-2), or PyTorch's default hidden layers and a Xavier-uniform output
+  /// (gain 1e-2); zero biases wherever it sets them (every orthogonal layer, and the output either way).
+  static func initializeCritics(_ critics: inout CriticEnsemble, orthogonal: Bool, rng: inout RandomStream) {
+    let last = critics.net.layers.count - 1
+    for l in critics.net.layers.indices where orthogonal || l == last {
+      let (members, rows, cols) = (critics.net.layers[l].weight.shape[0], critics.net.layers[l].weight.shape[1], critics.net.layers[l].weight.shape[2])
+      var scalars: [Float] = []
+      for _ in 0..<members {
+        let w = orthogonal ? Initializer.orthogonal(rows: rows, cols: cols, gain: l == last ? 1e-2 : Float(2).squareRoot(), using: &rng)
+                           : Initializer.xavierUniform(rows: rows, cols: cols, gain: 1e-2, using: &rng)
+        scalars += w.scalars
+      }
+      critics.net.layers[l].weight = Tensor(shape: [members, rows, cols], scalars: scalars)
+      critics.net.layers[l].bias = Tensor.zeros([members, rows])
+    }
   }
 
   /// Each row of `x` repeated `n` times: [B, d] → [B·n, d].
@@ -102,7 +156,7 @@ public struct CQL: Algorithm {
     let (nextPolicyA, nextLogPi) = CQL.policy(actor, nextRep).sampleWithLogProbability(using: &sampleNoise)
     noise = sampleNoise
     let randomDensity = Float(Double(actionDim) * log(0.5))
-    let weight = config.lagrange ? logConservative.exp().clamped(min: 0, max: 1e6).scalar : config.conservativeWeight
+    let weight = config.lagrange ? logConservative.exp().clamped(min: 0, max: 1e6).scalar * config.conservativeWeight : config.conservativeWeight
     let (temp, importance) = (config.temperature, config.importanceSampling)
     var penaltyValue: Float = 0
     var gapValue = Tensor(0)
@@ -133,9 +187,9 @@ public struct CQL: Algorithm {
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
                             "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
     if config.lagrange {
-      // Dual ascent on α': minimise −α'·(gap − τ) (CORL's alpha_prime_loss).
-      let g = (gapValue - config.targetActionGap).mean().scalar
-      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp() * g).sum() }
+      // Dual ascent on log α': minimise −½·Σᵢ α'·α·(gapᵢ − τ) over the two critics (CORL's alpha_prime_loss).
+      let g = (gapValue - config.targetActionGap).sum().scalar * 0.5 * config.conservativeWeight
+      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }
       conservativeOptimizer.update(&logConservative, along: primeGrad)
       metrics["cql_alpha"] = Double(weight)
     }
