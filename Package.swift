@@ -78,7 +78,7 @@ let package = Package(
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchAlgorithmsTests", dependencies: ["StitchAlgorithms", "StitchTestSupport"],
-      swiftSettings: swiftSettings),
+      resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchCLITests", dependencies: ["StitchCLI", "StitchTestSupport"], swiftSettings: swiftSettings),
   ]

@@ -132,31 +132,91 @@ public struct CQL: Algorithm {
     x.gathering(rows: (0..<(x.shape[0] * n)).map { $0 / n })
   }
 
+  /// The random draws of one update, in the order the update takes them from its stream: standard normals for
+  /// the actor's sample at s [B, A] and the next action at s' [B, A], uniform actions [B·N, A], standard normals
+  /// for the N policy actions at s and at s' [B·N, A] each.
+  struct Draws {
+    var policy, next, random, current, nextPolicy: Tensor
+
+    init(batch: Int, sampledActions n: Int, actionDim a: Int, using rng: inout RandomStream) {
+      policy = Tensor.normal([batch, a], using: &rng)
+      next = Tensor.normal([batch, a], using: &rng)
+      random = Tensor.uniform([batch * n, a], in: -1...1, using: &rng)
+      current = Tensor.normal([batch * n, a], using: &rng)
+      nextPolicy = Tensor.normal([batch * n, a], using: &rng)
+    }
+
+    init(policy: Tensor, next: Tensor, random: Tensor, current: Tensor, nextPolicy: Tensor) {
+      (self.policy, self.next, self.random, self.current, self.nextPolicy) = (policy, next, random, current, nextPolicy)
+    }
+  }
+
   public mutating func update(on batch: Batch) throws -> Metrics {
+    var stream = noise
+    let draws = Draws(batch: batch.size, sampledActions: config.sampledActions, actionDim: actionDim, using: &stream)
+    noise = stream
+    return try update(on: batch, draws: draws)
+  }
+
+  /// The losses of one update and their gradients, all from the parameters before the update's steps (CORL
+  /// cql.py `train` computes every loss first, then steps α, the actor and the critics).
+  struct Gradients {
+    var actorLoss, criticLoss, alpha, penalty: Float
+    var actor: Policy
+    var logTemperature: Tensor
+    var critics: CriticEnsemble
+    /// Per critic: log-sum-exp over the proposals minus Q on the data, averaged over the batch.
+    var gap: Tensor
+  }
+
+  /// One update with given draws.
+  mutating func update(on batch: Batch, draws: Draws) throws -> Metrics {
     updates += 1
+    let g = try gradients(on: batch, draws: draws)
+    let (actorLoss, criticLoss, alpha, penaltyValue, gapValue, weight) = (g.actorLoss, g.criticLoss, g.alpha, g.penalty, g.gap, lagrangeWeight)
+    actorOptimizer.update(&actor, along: g.actor)
+    temperatureOptimizer.update(&logTemperature, along: g.logTemperature)
+    criticOptimizer.update(&self.critics, along: g.critics)
+    var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
+                            "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
+    if config.lagrange {
+      // Dual ascent on log α': minimise −½·Σᵢ α'·α·(gapᵢ − τ) over the two critics (CORL's alpha_prime_loss).
+      let g = (gapValue - config.targetActionGap).sum().scalar * 0.5 * config.conservativeWeight
+      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }
+      conservativeOptimizer.update(&logConservative, along: primeGrad)
+      metrics["cql_alpha"] = Double(weight)
+    }
+    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
+    return metrics
+  }
+
+  /// The conservative weight in the critic loss: α, or α'·α with CQL-Lagrange.
+  var lagrangeWeight: Float {
+    config.lagrange ? logConservative.exp().clamped(min: 0, max: 1e6).scalar * config.conservativeWeight : config.conservativeWeight
+  }
+
+  func gradients(on batch: Batch, draws: Draws) throws -> Gradients {
     let b = batch.size, n = config.sampledActions
     // Actor and temperature (SAC).
     let alpha = logTemperature.exp().scalar
     let critics = self.critics
-    var sampleNoise = noise
     var logPi = Tensor(0)
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
-      let (a, lp) = CQL.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
+      let (a, lp) = CQL.policy(actor, batch.observations).sampleWithLogProbability(noise: draws.policy)
       logPi = lp.detached()
       return (lp * alpha - critics(batch.observations, a).min(axis: 0)).mean()
     }
     let gap = (logPi + -Float(actionDim)).mean().scalar
     let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { la in -(la * gap).sum() }
     // Critic: TD error plus the conservative penalty.
-    let (nextA, _) = CQL.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &sampleNoise)
+    let (nextA, _) = CQL.policy(actor, batch.nextObservations).sampleWithLogProbability(noise: draws.next)
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * targetCritics(batch.nextObservations, nextA).min(axis: 0)
     let obsRep = CQL.repeatRows(batch.observations, n), nextRep = CQL.repeatRows(batch.nextObservations, n)
-    let randomActions = Tensor.uniform([b * n, actionDim], in: -1...1, using: &sampleNoise)
-    let (currentA, currentLogPi) = CQL.policy(actor, obsRep).sampleWithLogProbability(using: &sampleNoise)
-    let (nextPolicyA, nextLogPi) = CQL.policy(actor, nextRep).sampleWithLogProbability(using: &sampleNoise)
-    noise = sampleNoise
+    let randomActions = draws.random
+    let (currentA, currentLogPi) = CQL.policy(actor, obsRep).sampleWithLogProbability(noise: draws.current)
+    let (nextPolicyA, nextLogPi) = CQL.policy(actor, nextRep).sampleWithLogProbability(noise: draws.nextPolicy)
     let randomDensity = Float(Double(actionDim) * log(0.5))
-    let weight = config.lagrange ? logConservative.exp().clamped(min: 0, max: 1e6).scalar * config.conservativeWeight : config.conservativeWeight
+    let weight = lagrangeWeight
     let (temp, importance) = (config.temperature, config.importanceSampling)
     var penaltyValue: Float = 0
     var gapValue = Tensor(0)
@@ -181,20 +241,8 @@ public struct CQL: Algorithm {
       penaltyValue = penalty.scalar
       return td + penalty
     }
-    actorOptimizer.update(&actor, along: actorGrad)
-    temperatureOptimizer.update(&logTemperature, along: alphaGrad)
-    criticOptimizer.update(&self.critics, along: criticGrad)
-    var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
-                            "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
-    if config.lagrange {
-      // Dual ascent on log α': minimise −½·Σᵢ α'·α·(gapᵢ − τ) over the two critics (CORL's alpha_prime_loss).
-      let g = (gapValue - config.targetActionGap).sum().scalar * 0.5 * config.conservativeWeight
-      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }
-      conservativeOptimizer.update(&logConservative, along: primeGrad)
-      metrics["cql_alpha"] = Double(weight)
-    }
-    targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
-    return metrics
+    return Gradients(actorLoss: actorLoss, criticLoss: criticLoss, alpha: alpha, penalty: penaltyValue, actor: actorGrad,
+                     logTemperature: alphaGrad, critics: criticGrad, gap: gapValue)
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {

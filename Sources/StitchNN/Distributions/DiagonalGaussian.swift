@@ -28,8 +28,13 @@ public struct DiagonalGaussian {
 
   /// A reparameterised sample μ + σ·ε with ε ~ N(0, I) drawn from `rng` (gradients flow to μ and log σ).
   public func sample(using rng: inout RandomStream) -> Tensor {
-    let noise = Tensor.normal(mean.shape, using: &rng)
-    return mean + logStd.exp() * noise
+    sample(noise: Tensor.normal(mean.shape, using: &rng))
+  }
+
+  /// μ + σ·ε for a given standard-normal ε shaped like μ (the same sample as `sample(using:)` when ε comes from
+  /// the same stream; lets a test feed another library's draws).
+  public func sample(noise: Tensor) -> Tensor {
+    mean + logStd.exp() * noise
   }
 }
 
@@ -45,7 +50,12 @@ public struct TanhGaussian {
 
   /// A reparameterised action and its log-probability (summed over the action axis).
   public func sampleWithLogProbability(using rng: inout RandomStream) -> (action: Tensor, logProbability: Tensor) {
-    let u = base.sample(using: &rng)
+    sampleWithLogProbability(noise: Tensor.normal(base.mean.shape, using: &rng))
+  }
+
+  /// The same for a given standard-normal ε shaped like the mean.
+  public func sampleWithLogProbability(noise: Tensor) -> (action: Tensor, logProbability: Tensor) {
+    let u = base.sample(noise: noise)
     return (u.tanh(), logProbability(preTanh: u))
   }
 
