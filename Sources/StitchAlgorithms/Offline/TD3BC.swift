@@ -53,8 +53,14 @@ public struct TD3BC: Algorithm {
   }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
+    try update(on: batch, smoothingNoise: Tensor.normal(batch.actions.shape, using: &noise))
+  }
+
+  /// One update with a given standard-normal draw ε [B, A] for the target-policy smoothing noise
+  /// clip(σε, −c, c) (what `update(on:)` draws from its stream; a test feeds another library's draws).
+  mutating func update(on batch: Batch, smoothingNoise: Tensor) throws -> Metrics {
     updates += 1
-    let smoothing = (Tensor.normal(batch.actions.shape, using: &noise) * config.policyNoise)
+    let smoothing = (smoothingNoise * config.policyNoise)
       .clamped(min: -config.noiseClip, max: config.noiseClip)
     let nextAction = (targetActor(batch.nextObservations) + smoothing).clamped(min: -1, max: 1)
     let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0)
