@@ -44,22 +44,24 @@ import StitchTestSupport
   }
 
   /// The diversity penalty does its job: after the same training, the members' action gradients are less
-  /// aligned with η = 1 (EDAC) than with η = 0 (SAC-N).
+  /// aligned with η = 1 (EDAC) than with η = 0 (SAC-N). Two action dimensions: with one, each normalised
+  /// gradient is ±1 and the measure can only take a few values (both runs reached its maximum, all aligned).
   @Test func edacDiversifiesTheEnsembleMoreThanSACN() throws {
     var rng = RandomStream(seed: 77)
-    var ds = Dataset(observationDim: 1, actionDim: 1)
+    var ds = Dataset(observationDim: 1, actionDim: 2)
     for _ in 0..<1000 {
-      let a = Swift.min(Swift.max(0.2 + 0.3 * Float(rng.nextNormal()), -1), 1)
-      ds.append(observation: [1], action: [a], reward: -(a - 0.6) * (a - 0.6), nextObservation: [1], terminal: true, timeout: false)
+      let a = (0..<2).map { _ in Swift.min(Swift.max(0.2 + 0.3 * Float(rng.nextNormal()), -1), 1) }
+      let reward = -a.map { ($0 - 0.6) * ($0 - 0.6) }.reduce(0, +)
+      ds.append(observation: [1], action: a, reward: reward, nextObservation: [1], terminal: true, timeout: false)
     }
-    let task = TaskSpec(id: "bandit", observationDim: 1, actionDim: 1)
+    let task = TaskSpec(id: "bandit", observationDim: 1, actionDim: 2)
     func trainedDiversity(eta: Float) throws -> Float {
       var c = EDAC.defaultConfiguration
       c.critics = 4
       c.hiddenSizes = [32, 32]
       c.eta = eta
       var agent = EDAC(configuration: c, task: task, rng: RandomStream(seed: 3))
-      var batch = Batch(size: 64, observationDim: 1, actionDim: 1)
+      var batch = Batch(size: 64, observationDim: 1, actionDim: 2)
       var batches = RandomStream(seed: 5)
       for _ in 0..<300 {
         UniformSampler(ds).sample(into: &batch, using: &batches)

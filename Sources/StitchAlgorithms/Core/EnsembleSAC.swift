@@ -4,7 +4,12 @@
 /// - critic target y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), loss Σᵢ mean (Qᵢ(s, a) − y)²;
 /// - EDAC adds η·L_div, L_div = 1/(N − 1)·E_s Σ_{i≠j} ⟨∇ₐQᵢ, ∇ₐQⱼ⟩/(‖∇ₐQᵢ‖‖∇ₐQⱼ‖) (eq. 4, cosine similarity of
 ///   the members' action gradients at the data's (s, a)); Σ_{i≠j} ĝᵢ·ĝⱼ is computed as ‖Σᵢ ĝᵢ‖² − Σᵢ‖ĝᵢ‖²;
-/// - actor loss E[α log π(a|s) − minᵢ Qᵢ(s, a)], temperature loss −log α·(log π + H̄), H̄ = −dim(A), α₀ = 1.
+/// - actor loss E[α log π(a|s) − minᵢ Qᵢ(s, a)], temperature loss −log α·(log π + H̄), H̄ = −dim(A), α₀ = 1;
+/// - CORL's update order, which it reports the EDAC paper uses ("reverse ... gives better results"): the
+///   temperature first (from its own sample at s), then the actor with the new α, then the critics with the new α
+///   and the stepped actor's sample at s', then the Polyak step of the targets; each step draws a fresh sample;
+/// - the policy's log-density as CORL's `Actor` computes it: log N(u) − Σ log(1 − tanh²(u) + 1e-6) (not the exact
+///   correction of `TanhGaussian`), and the diversity term's action gradients normalised by ‖∇ₐQᵢ‖ + 1e-10.
 /// The action gradients ∇ₐQᵢ are built from tape ops (the ReLU network's backward pass written out: masks of the
 /// pre-activations, products with the weights), so their own gradient with respect to the weights — EDAC's
 /// second-order term — comes from ordinary reverse mode; the ReLU masks are constants, as in PyTorch's double
@@ -60,6 +65,21 @@ public struct EnsembleSAC {
     return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -5, max: 2))
   }
 
+  /// A reparameterised action tanh(μ + σε) and its log-density as CORL's edac.py/sac_n.py `Actor` computes it:
+  /// log N(u; μ, σ) − Σ log(1 − tanh²(u) + 1e-6).
+  static func sample(_ actor: MLP, _ observations: Tensor, noise: Tensor) -> (action: Tensor, logProbability: Tensor) {
+    let dist = policy(actor, observations)
+    let u = dist.base.sample(noise: noise)
+    let a = u.tanh()
+    return (a, dist.base.logProbability(u) - (1 - a.square() + 1e-6).log().sum(axis: -1))
+  }
+
+  /// The standard normals of one update, in the order it uses them: the temperature's sample at s, the actor's
+  /// at s, the next action's at s' (each [B, A]).
+  struct Draws {
+    var temperature, actor, next: Tensor
+  }
+
   /// Qᵢ(s, a) as `[N, B]`.
   static func q(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
     critics(Tensor.concat([s, a])).reshaped([critics.members, s.shape[0]])
@@ -88,7 +108,7 @@ public struct EnsembleSAC {
   /// EDAC's diversity loss.
   static func diversity(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
     let g = actionGradients(critics, s, a)                               // [N, B, A]
-    let norm = g.square().sum(axis: 2, keepingDimension: true).sqrt() + 1e-8
+    let norm = g.square().sum(axis: 2, keepingDimension: true).sqrt() + 1e-10
     let unit = g / norm
     let total = unit.sum(axis: 0)                                        // [B, A]
     let pairs = total.square().sum(axis: 1) - unit.square().sum(axis: 2).sum(axis: 0)  // [B]
@@ -96,8 +116,30 @@ public struct EnsembleSAC {
   }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
+    let shape = batch.actions.shape
+    let temperatureNoise = Tensor.normal(shape, using: &noise)
+    let actorNoise = Tensor.normal(shape, using: &noise)
+    let nextNoise = Tensor.normal(shape, using: &noise)
+    return try update(on: batch, draws: Draws(temperature: temperatureNoise, actor: actorNoise, next: nextNoise))
+  }
+
+  /// One update in CORL's order (temperature, actor, critics, targets) with given draws.
+  mutating func update(on batch: Batch, draws: Draws) throws -> Metrics {
+    // Temperature: −log α·(log π(a|s) + H̄) with a sample of the actor before its step.
+    let logProbForAlpha = Self.sample(actor, batch.observations, noise: draws.temperature).logProbability.detached()
+    let entropyGap = (logProbForAlpha + targetEntropy).mean().scalar
+    let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { logAlpha in -(logAlpha * entropyGap).sum() }
+    temperatureOptimizer.update(&logTemperature, along: alphaGrad)
     let alpha = logTemperature.exp().scalar
-    let (nextAction, nextLogProb) = Self.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &noise)
+    // Actor: α log π(a|s) − minᵢ Qᵢ(s, a) with the new α and the critics before their step.
+    let critics = self.critics
+    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
+      let (a, logProb) = Self.sample(actor, batch.observations, noise: draws.actor)
+      return (logProb * alpha - Self.q(critics, batch.observations, a).min(axis: 0)).mean()
+    }
+    actorOptimizer.update(&actor, along: actorGrad)
+    // Critics: target from the stepped actor's sample at s' and the new α.
+    let (nextAction, nextLogProb) = Self.sample(actor, batch.nextObservations, noise: draws.next)
     let nextQ = Self.q(targetCritics, batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
     let target = batch.rewards.column + (1 - batch.terminals.column) * settings.discount * nextQ
     let eta = settings.eta
@@ -111,20 +153,7 @@ public struct EnsembleSAC {
       }
       return loss
     }
-    criticOptimizer.update(&critics, along: criticGrad)
-    let critics = self.critics
-    var sampleNoise = noise
-    var logProbForAlpha = Tensor(0)
-    let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
-      let (a, logProb) = Self.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
-      logProbForAlpha = logProb.detached()
-      return (logProb * alpha - Self.q(critics, batch.observations, a).min(axis: 0)).mean()
-    }
-    noise = sampleNoise
-    actorOptimizer.update(&actor, along: actorGrad)
-    let entropyGap = (logProbForAlpha + targetEntropy).mean().scalar
-    let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { logAlpha in -(logAlpha * entropyGap).sum() }
-    temperatureOptimizer.update(&logTemperature, along: alphaGrad)
+    criticOptimizer.update(&self.critics, along: criticGrad)
     targetCritics.moveTowards(self.critics, rate: settings.targetUpdateRate)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha)]
     if eta > 0 { metrics["diversity_loss"] = Double(diversityValue) }
