@@ -9,9 +9,8 @@ import Testing
 /// each update.
 @Suite struct EnsembleSACOracleTests {
   @Test(arguments: ["sacn", "edac"]) func twoUpdatesMatchCORLsArithmeticInPyTorch(variant: String) throws {
-    let url = try #require(Bundle.module.url(forResource: "Fixtures/edac_update_oracle.safetensors", withExtension: nil))
-    let t = try SafeTensors.read(url).0
-    func tensor(_ name: String) throws -> Tensor { try #require(t[name], "fixture lacks \(name)") }
+    let t = try Oracle.load("edac_update_oracle.safetensors")
+    func tensor(_ name: String) throws -> Tensor { try Oracle.tensor(t, name) }
     var c = EDAC.defaultConfiguration
     c.critics = 3
     c.eta = variant == "edac" ? 1 : 0
@@ -21,36 +20,23 @@ import Testing
     c.criticLearningRate = 2e-3
     c.temperatureLearningRate = 3e-3
     var agent = EDAC(configuration: c, task: TaskSpec(id: "oracle", observationDim: 3, actionDim: 2), rng: RandomStream(seed: 0))
-    var loaded = Checkpoint()
-    loaded.tensors = t
+    let loaded = Oracle.checkpoint(t)
     try loaded.restore(&agent.core.actor, from: "actor.")
     try loaded.restore(&agent.core.critics, from: "critic.")
     try loaded.restore(&agent.core.targetCritics, from: "target_critic.")
     try loaded.restore(&agent.core.logTemperature, from: "log_alpha")
     for k in 1...2 {
-      var batch = Batch(size: 5, observationDim: 3, actionDim: 2)
-      batch.observations = try tensor("batch\(k).observations")
-      batch.actions = try tensor("batch\(k).actions")
-      batch.rewards = try tensor("batch\(k).rewards").reshaped([5, 1])
-      batch.nextObservations = try tensor("batch\(k).next_observations")
-      batch.terminals = try tensor("batch\(k).terminals").reshaped([5, 1])
+      let batch = try Oracle.batch(t, k, size: 5)
       let draws = EnsembleSAC.Draws(temperature: try tensor("\(variant).draw\(k).temperature"),
                                     actor: try tensor("\(variant).draw\(k).actor"), next: try tensor("\(variant).draw\(k).next"))
       let m = try agent.core.update(on: batch, draws: draws)
       let out = "\(variant).out\(k)."
-      for name in ["critic_loss", "actor_loss", "alpha"] {
-        CQLOracleTests.close(Tensor([Float(m[name] ?? .nan)]), try tensor(out + name), "update \(k) \(name)")
+      for name in ["critic_loss", "actor_loss", "alpha"] + (variant == "edac" ? ["diversity_loss"] : []) {
+        try Oracle.close(m, name, t, out + name)
       }
-      if variant == "edac" {
-        CQLOracleTests.close(Tensor([Float(m["diversity_loss"] ?? .nan)]), try tensor(out + "diversity_loss"), "update \(k) diversity")
-      }
-      let after = "\(variant).after\(k)."
-      for (name, p) in agent.core.actor.namedParameters { CQLOracleTests.close(p, try tensor(after + "actor." + name), "update \(k) actor.\(name)") }
-      for (name, p) in agent.core.critics.namedParameters { CQLOracleTests.close(p, try tensor(after + "critic." + name), "update \(k) critic.\(name)") }
-      for (name, p) in agent.core.targetCritics.namedParameters {
-        CQLOracleTests.close(p, try tensor(after + "target_critic." + name), "update \(k) target_critic.\(name)")
-      }
-      CQLOracleTests.close(agent.core.logTemperature, try tensor(after + "log_alpha"), "update \(k) log_alpha")
+      try Oracle.compare(t, "\(variant).after\(k).", [("actor.", agent.core.actor.namedParameters), ("critic.", agent.core.critics.namedParameters),
+                                                        ("target_critic.", agent.core.targetCritics.namedParameters)])
+      Oracle.close(agent.core.logTemperature, try tensor("\(variant).after\(k).log_alpha"), "update \(k) log_alpha")
     }
   }
 }
