@@ -107,8 +107,6 @@ public struct CQL: Algorithm {
     noise = rng.child(named: "noise")
   }
 
-  static func policy(_ actor: Policy, _ observations: Tensor) -> TanhGaussian { actor(observations) }
-
   /// CORL's `init_module_weights(network, orthogonal_init)` on each critic of the pair: orthogonal hidden
   /// weights (gain √2) and output (gain 1e-2), or PyTorch's default hidden layers and a Xavier-uniform output
   /// (gain 1e-2); zero biases wherever it sets them (every orthogonal layer, and the output either way).
@@ -202,19 +200,19 @@ public struct CQL: Algorithm {
     let critics = self.critics
     var logPi = Tensor(0)
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
-      let (a, lp) = CQL.policy(actor, batch.observations).sampleWithLogProbability(noise: draws.policy)
+      let (a, lp) = actor(batch.observations).sampleWithLogProbability(noise: draws.policy)
       logPi = lp.detached()
       return (lp * alpha - critics(batch.observations, a).min(axis: 0)).mean()
     }
     let gap = (logPi + -Float(actionDim)).mean().scalar
     let (_, alphaGrad) = try valueWithGradient(at: logTemperature) { la in -(la * gap).sum() }
     // Critic: TD error plus the conservative penalty.
-    let (nextA, _) = CQL.policy(actor, batch.nextObservations).sampleWithLogProbability(noise: draws.next)
+    let (nextA, _) = actor(batch.nextObservations).sampleWithLogProbability(noise: draws.next)
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * targetCritics(batch.nextObservations, nextA).min(axis: 0)
     let obsRep = CQL.repeatRows(batch.observations, n), nextRep = CQL.repeatRows(batch.nextObservations, n)
     let randomActions = draws.random
-    let (currentA, currentLogPi) = CQL.policy(actor, obsRep).sampleWithLogProbability(noise: draws.current)
-    let (nextPolicyA, nextLogPi) = CQL.policy(actor, nextRep).sampleWithLogProbability(noise: draws.nextPolicy)
+    let (currentA, currentLogPi) = actor(obsRep).sampleWithLogProbability(noise: draws.current)
+    let (nextPolicyA, nextLogPi) = actor(nextRep).sampleWithLogProbability(noise: draws.nextPolicy)
     let randomDensity = Float(Double(actionDim) * log(0.5))
     let weight = lagrangeWeight
     let (temp, importance) = (config.temperature, config.importanceSampling)
@@ -246,7 +244,7 @@ public struct CQL: Algorithm {
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
-    let dist = CQL.policy(actor, observations)
+    let dist = actor(observations)
     return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
   }
 
