@@ -129,3 +129,47 @@ import Stitch
     #expect(throws: ValidationError.self) { _ = try ReportCommand.comparisonPlot(paths + [root.appendingPathComponent("c/sac").path], references: []) }
   }
 }
+
+/// `stitch train` refuses settings no run can use, and never replaces a run without being told to.
+@Suite struct TrainCommandCheckTests {
+  func trainError(_ arguments: [String]) -> String? {
+    do {
+      var command = try StitchCommand.parseAsRoot(["train"] + arguments)
+      try command.run()
+      return nil
+    } catch { return "\(error)" }
+  }
+
+  @Test func loopSettingsAndSeedsAreChecked() {
+    let base = ["--algo", "bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--out", "/nonexistent-run"]
+    #expect(trainError(base + ["--steps", "0"])?.contains("--steps must be positive") == true)
+    #expect(trainError(base + ["--eval-every", "0"])?.contains("--eval-every must be positive") == true)
+    #expect(trainError(base + ["--eval-episodes", "0"])?.contains("--eval-episodes must be positive") == true)
+    #expect(trainError(base + ["--checkpoint-every", "0"])?.contains("--checkpoint-every must be positive") == true)
+    #expect(trainError(base + ["--batch-size", "0"])?.contains("--batch-size must be positive") == true)
+    #expect(trainError(base + ["--seeds", "0,1,0"])?.contains("seed 0 twice") == true)
+    #expect(trainError(base + ["--seeds", "0,,1"])?.contains("--seeds must be comma-separated integers") == true)
+    // With valid settings the next problem is the missing dataset: the checks above came first.
+    #expect(trainError(base)?.contains("no such file") == true)
+  }
+
+  @Test func anExistingRunIsNotReplacedWithoutOverwrite() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-occupied-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let seed = root.appendingPathComponent("seed_3")
+    try FileManager.default.createDirectory(at: seed, withIntermediateDirectories: true)
+    let config = seed.appendingPathComponent("config.json")
+    try Data("{\"algorithm\": \"bc\"}".utf8).write(to: config)
+    let base = ["--algo", "bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--out", root.path]
+    let message = trainError(base + ["--seeds", "2,3"])
+    #expect(message?.contains("\(seed.path) already holds a run") == true)
+    #expect(message?.contains("--resume") == true && message?.contains("--overwrite") == true)
+    #expect(FileManager.default.fileExists(atPath: config.path))
+    #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("seed_2").path))
+    // --overwrite gets past this check; the old run stays until every other check has passed (here the
+    // dataset is missing, so nothing is removed).
+    #expect(trainError(base + ["--seeds", "2,3", "--overwrite"])?.contains("no such file") == true)
+    #expect(FileManager.default.fileExists(atPath: config.path))
+    #expect(TrainCommand.occupiedSeedFolders(root: root, seeds: [2, 3]).map(\.lastPathComponent) == ["seed_3"])
+  }
+}

@@ -49,3 +49,12 @@ public struct BC: Algorithm {
     updates = try c.counter("updates")
   }
 }
+
+extension BC.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+    checks.nonNegative("learning_rate", learningRate)
+  }
+  /// CORL any_percent_bc.py.
+  public static var referenceNames: [String: String] { ["lr": "learning_rate", "hidden_dim": "hidden_sizes"] }
+}

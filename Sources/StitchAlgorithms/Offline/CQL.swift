@@ -282,3 +282,28 @@ public struct CQL: Algorithm {
     updates = try c.counter("updates")
   }
 }
+
+extension CQL.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.nonNegative("conservative_weight", conservativeWeight)
+    checks.atLeast("sampled_actions", sampledActions, 1)
+    checks.positive("temperature", temperature)
+    checks.finite("target_action_gap", targetActionGap)
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.nonNegative("policy_learning_rate", policyLearningRate)
+    checks.nonNegative("critic_learning_rate", criticLearningRate)
+    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.layerSizes("actor_hidden_sizes", actorHiddenSizes)
+    checks.layerSizes("critic_hidden_sizes", criticHiddenSizes)
+    checks.finite("log_std_multiplier", logStdMultiplier)
+    checks.finite("log_std_offset", logStdOffset)
+  }
+  /// CORL cql.py's `TrainConfig` names.
+  public static var referenceNames: [String: String] {
+    ["cql_alpha": "conservative_weight", "cql_n_actions": "sampled_actions", "cql_importance_sample": "importance_sampling",
+     "cql_lagrange": "lagrange", "cql_target_action_gap": "target_action_gap", "cql_temp": "temperature",
+     "soft_target_update_rate": "target_update_rate", "tau": "target_update_rate", "policy_lr": "policy_learning_rate",
+     "qf_lr": "critic_learning_rate"]
+  }
+}

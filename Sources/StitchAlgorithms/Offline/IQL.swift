@@ -171,3 +171,24 @@ public struct IQL: Algorithm {
     updates = try c.counter("updates")
   }
 }
+
+extension IQL.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.nonNegative("temperature", temperature)
+    checks.openUnitInterval("expectile", expectile)
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.positive("max_advantage_weight", maxAdvantageWeight)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+    checks.nonNegative("actor_learning_rate", actorLearningRate)
+    checks.nonNegative("critic_learning_rate", criticLearningRate)
+    checks.nonNegative("value_learning_rate", valueLearningRate)
+    checks.atLeast("actor_schedule_steps", actorScheduleSteps, 1)
+  }
+  /// CORL iql.py's `TrainConfig` names (β, the expectile τ, Polyak τ).
+  public static var referenceNames: [String: String] {
+    ["beta": "temperature", "iql_tau": "expectile", "tau": "target_update_rate", "iql_deterministic": "deterministic_actor",
+     "actor_lr": "actor_learning_rate", "qf_lr": "critic_learning_rate", "vf_lr": "value_learning_rate",
+     "exp_adv_max": "max_advantage_weight"]
+  }
+}

@@ -208,3 +208,23 @@ public struct ReBRACNetwork: Layer, Sendable {
     output.visitParameters(prefix + "output.", visit)
   }
 }
+
+extension ReBRAC.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.nonNegative("actor_penalty", actorPenalty)
+    checks.nonNegative("critic_penalty", criticPenalty)
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.nonNegative("policy_noise", policyNoise)
+    checks.nonNegative("noise_clip", noiseClip)
+    checks.atLeast("actor_delay", actorDelay, 1)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+    checks.nonNegative("actor_learning_rate", actorLearningRate)
+    checks.nonNegative("critic_learning_rate", criticLearningRate)
+  }
+  /// CORL rebrac.py's `Config` names (β₁ = actor_bc_coef, β₂ = critic_bc_coef).
+  public static var referenceNames: [String: String] {
+    ["actor_bc_coef": "actor_penalty", "critic_bc_coef": "critic_penalty", "gamma": "discount", "tau": "target_update_rate",
+     "policy_freq": "actor_delay", "actor_ln": "actor_layer_norm", "critic_ln": "critic_layer_norm"]
+  }
+}

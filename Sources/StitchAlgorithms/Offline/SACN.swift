@@ -33,3 +33,19 @@ public struct SACN: Algorithm {
   public func store(into c: inout Checkpoint) { core.store(into: &c); c.metadata["updates"] = String(updates) }
   public mutating func restore(from c: Checkpoint) throws { try core.restore(from: c); updates = try c.counter("updates") }
 }
+
+extension SACN.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.atLeast("critics", critics, 1)
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.nonNegative("actor_learning_rate", actorLearningRate)
+    checks.nonNegative("critic_learning_rate", criticLearningRate)
+    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+  }
+  /// CORL sac_n.py's `TrainConfig` names.
+  public static var referenceNames: [String: String] {
+    ["num_critics": "critics", "gamma": "discount", "tau": "target_update_rate", "alpha_learning_rate": "temperature_learning_rate"]
+  }
+}

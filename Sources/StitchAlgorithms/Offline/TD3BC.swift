@@ -112,3 +112,21 @@ public struct TD3BC: Algorithm {
     updates = try c.counter("updates")
   }
 }
+
+extension TD3BC.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.nonNegative("q_weight", qWeight)
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.nonNegative("policy_noise", policyNoise)
+    checks.nonNegative("noise_clip", noiseClip)
+    checks.atLeast("actor_delay", actorDelay, 1)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+    checks.nonNegative("learning_rate", learningRate)
+  }
+  /// CORL td3_bc.py's `TrainConfig` names.
+  public static var referenceNames: [String: String] {
+    ["alpha": "q_weight", "tau": "target_update_rate", "policy_freq": "actor_delay", "lr": "learning_rate",
+     "actor_lr": "learning_rate", "critic_lr": "learning_rate"]
+  }
+}

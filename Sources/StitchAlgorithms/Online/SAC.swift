@@ -129,3 +129,20 @@ public struct SAC: Algorithm {
 import Glibc
 #endif
 @inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }
+
+extension SAC.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.discount("discount", discount)
+    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.nonNegative("actor_learning_rate", actorLearningRate)
+    checks.nonNegative("critic_learning_rate", criticLearningRate)
+    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.positive("initial_temperature", initialTemperature)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+  }
+  /// cleanrl sac_continuous_action.py's argument names.
+  public static var referenceNames: [String: String] {
+    ["gamma": "discount", "tau": "target_update_rate", "policy_lr": "actor_learning_rate", "q_lr": "critic_learning_rate",
+     "autotune": "auto_temperature", "alpha": "initial_temperature"]
+  }
+}

@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --algo iql --dataset data/pendulum-medium-replay.hdf5 --env Pendulum-v1 --return-weighted 0.1
       """)
 
-  @Option(help: "Algorithm id (bc, td3bc, iql, cql, rebrac, sac).") var algo: String?
+  @Option(help: ArgumentHelp("Algorithm id (\(AlgorithmRegistry.all.map { $0.id }.joined(separator: ", "))).")) var algo: String?
   @Option(help: "D4RL-layout HDF5 dataset (offline algorithms).") var dataset: String?
   @Option(help: "Evaluation environment id, e.g. Pendulum-v1.") var env: String?
   @Option(help: "Gradient steps (offline) or environment steps (online).") var steps: Int = 1_000_000
@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --resume: continue to N steps in all instead of the run's own target (saved in its config.json). Hyperparameters keep their values, e.g. IQL's actor schedule length.", valueName: "N"))
   var until: Int?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
+  @Flag(help: "Replace runs already in the --out seed folders (without it, a folder holding a run is refused: resume it with --resume).")
+  var overwrite = false
   @Option(help: ArgumentHelp("Cores each seed's matrix products use: 1, 2, or auto (2 when the machine has two cores for every seed training at once, as one seed on two cores; else 1). Results are reproducible for a fixed value; a resumed run keeps its own.", valueName: "auto|1|2"))
   var lanes: String = "auto"
 
@@ -104,15 +106,52 @@ struct TrainCommand: ParsableCommand {
     return o
   }
 
-  func train<A: Algorithm>(_ type: A.Type) throws {
-    guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }
-    _ = try EnvironmentRegistry.make(env)
-    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
-    let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
+  /// Refuses loop settings no run can use, before anything is read or written.
+  func checkLoopOptions() throws {
+    guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+    guard evalEvery > 0 else { throw ValidationError("--eval-every must be positive, got \(evalEvery)") }
+    guard evalEpisodes > 0 else { throw ValidationError("--eval-episodes must be positive, got \(evalEpisodes)") }
+    guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+    if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+  }
+
+  /// The seeds of `--seeds`, each once.
+  func seedList() throws -> [UInt64] {
+    let list = try seeds.split(separator: ",", omittingEmptySubsequences: false).map { s -> UInt64 in
       guard let v = UInt64(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds must be comma-separated integers, got '\(seeds)'") }
       return v
     }
+    var seen = Set<UInt64>()
+    for seed in list where !seen.insert(seed).inserted {
+      throw ValidationError("--seeds lists seed \(seed) twice; each seed trains once, into RUN/seed_\(seed)")
+    }
+    return list
+  }
+
+  /// The seed folders under `root` that already hold a run (a config.json or a checkpoint): training into them
+  /// would replace a run that may have taken hours, so it needs `--overwrite`.
+  static func occupiedSeedFolders(root: URL, seeds: [UInt64]) -> [URL] {
+    seeds.map { root.appendingPathComponent("seed_\($0)") }.filter { folder in
+      ["config.json", "checkpoint.safetensors"].contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+    }
+  }
+
+  func train<A: Algorithm>(_ type: A.Type) throws {
+    try checkLoopOptions()
+    guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }
+    _ = try EnvironmentRegistry.make(env)
+    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+    let seedList = try seedList()
     let root = URL(fileURLWithPath: out)
+    let occupied = Self.occupiedSeedFolders(root: root, seeds: seedList)
+    if let first = occupied.first, !overwrite {
+      let step = Self.checkpointStep(first)
+      throw ValidationError("""
+        \(first.path) already holds a run\(step > 0 ? " (checkpoint at step \(step))" : ""); continue it with \
+        `stitch train --resume \(first.path) --dataset ...`, choose another --out, or pass --overwrite to replace \
+        \(occupied.count == 1 ? "it" : "the \(occupied.count) runs there")
+        """)
+    }
     let online = AlgorithmRegistry.isOnline(type)
     var data: Dataset? = nil
     if !online {
@@ -128,6 +167,8 @@ struct TrainCommand: ParsableCommand {
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
     if let data { try OfflineTrainer<A>.checkWidths(dataset: data, synthetic: extra, environment: env) }
     let loaded = data
+    // Every check has passed: only now are replaced runs removed, whole, so no file of theirs lingers.
+    for folder in occupied { try FileManager.default.removeItem(at: folder) }
     StopSignal.install()
     let summaries = SummaryBox(count: seedList.count)
     let reporter = ProgressReporter(label: "\(A.id) \(env) seeds \(seeds)", total: steps * seedList.count)
