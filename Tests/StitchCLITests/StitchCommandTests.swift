@@ -173,3 +173,42 @@ import Stitch
     #expect(TrainCommand.occupiedSeedFolders(root: root, seeds: [2, 3]).map(\.lastPathComponent) == ["seed_3"])
   }
 }
+
+/// `stitch eval` takes a seed folder or its checkpoint file, and refuses what it cannot evaluate.
+@Suite struct EvalCommandCheckTests {
+  func evalOutcome(_ arguments: [String]) -> String? {
+    do {
+      var command = try StitchCommand.parseAsRoot(["eval"] + arguments)
+      try command.run()
+      return nil
+    } catch { return "\(error)" }
+  }
+
+  @Test func checkpointFileFolderEpisodesAndWidths() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-eval-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let folder = root.appendingPathComponent("seed_0")
+    var options = TrainingOptions()
+    options.environment = "Pendulum-v1"
+    options.steps = 20
+    options.evaluationInterval = 20
+    options.evaluationEpisodes = 1
+    options.checkpointInterval = 20
+    let data = try DatasetMaker.make("pendulum-random", size: 400, seed: 2)
+    _ = try OfflineTrainer<BC>(configuration: BC.defaultConfiguration, options: options, folder: folder).run(dataset: data)
+    let checkpoint = folder.appendingPathComponent("checkpoint.safetensors").path
+
+    // The folder and its checkpoint file evaluate the same policy, so the same returns.
+    let fromFolder = try RunEvaluation.evaluate(path: folder, environment: nil, episodes: 2, seed: 5)
+    let fromFile = try RunEvaluation.evaluate(path: URL(fileURLWithPath: checkpoint), environment: nil, episodes: 2, seed: 5)
+    #expect(fromFolder.returns == fromFile.returns && fromFolder.returns.count == 2)
+    #expect(evalOutcome([checkpoint, "--episodes", "1"]) == nil)
+
+    #expect(evalOutcome([folder.path, "--episodes", "0"])?.contains("--episodes must be positive") == true)
+    // A Pendulum policy (3 observations) in MountainCarContinuous (2): refused with both widths, not a trap.
+    let widths = evalOutcome([folder.path, "--env", "MountainCarContinuous-v0", "--episodes", "1"])
+    #expect(widths?.contains("takes 3-wide observations and gives 1-wide actions; MountainCarContinuous-v0 has 2 and 1") == true)
+    #expect(evalOutcome([root.appendingPathComponent("nope").path])?.contains("no such run folder or checkpoint") == true)
+    #expect(evalOutcome(["--policy", "pendulum-medium", "--env", "Hopper-v4", "--episodes", "1"])?.contains("Hopper-v4 has 11 and 3") == true)
+  }
+}

@@ -11,11 +11,12 @@ struct EvalCommand: ParsableCommand {
       Episodes run in parallel on all cores; episode i is reset with seed SEED + i, so results are reproducible.
       Example:
         stitch eval runs/td3bc/seed_0 --episodes 10
+        stitch eval runs/td3bc/seed_0/checkpoint.safetensors --episodes 10
         stitch eval --policy pendulum-expert --episodes 100
         stitch eval --random --env Pendulum-v1 --episodes 100
       """)
 
-  @Argument(help: "A run folder (with config.json and checkpoint.safetensors).") var runFolder: String?
+  @Argument(help: "A run's seed folder (with config.json and checkpoint.safetensors), or a checkpoint file in one.") var runFolder: String?
   @Option(help: "A bundled behaviour policy name or a policy .safetensors file.") var policy: String?
   @Flag(help: "Evaluate a uniformly random policy (D4RL's REF_MIN protocol).") var random = false
   @Option(help: "Environment id (for --random, or to override the run's).") var env: String?
@@ -26,6 +27,7 @@ struct EvalCommand: ParsableCommand {
 
   func run() throws {
     BLAS.threads = 1
+    guard episodes > 0 else { throw ValidationError("--episodes must be positive, got \(episodes)") }
     let result: EvaluationResult
     if random {
       guard let env else { throw ValidationError("--random needs --env") }
@@ -37,6 +39,8 @@ struct EvalCommand: ParsableCommand {
       }
     } else if let policy {
       let p = policy.hasSuffix(".safetensors") ? try BehaviourPolicy.load(URL(fileURLWithPath: policy)) : try BehaviourPolicy.bundled(policy)
+      try RunEvaluation.checkWidths(observations: p.actor.inputSize, actions: p.scaling.low.count, environment: env ?? p.task,
+                                    what: "policy \(policy) (\(p.task))")
       let shared = SharedPolicy(p)
       let explore = stochastic
       result = try PolicyEvaluation.run(env ?? p.task, episodes: episodes, seed: seed) { obs in
@@ -44,7 +48,7 @@ struct EvalCommand: ParsableCommand {
         return shared.policy.act(obs, exploring: explore, rng: &rng)
       }
     } else if let runFolder {
-      result = try RunEvaluation.evaluate(folder: URL(fileURLWithPath: runFolder), environment: env, episodes: episodes, seed: seed)
+      result = try RunEvaluation.evaluate(path: URL(fileURLWithPath: runFolder), environment: env, episodes: episodes, seed: seed)
     } else {
       throw ValidationError("give a run folder, --policy NAME, or --random --env ID")
     }
@@ -70,14 +74,19 @@ final class SharedPolicy: @unchecked Sendable {
 /// Rebuilds a trained agent from a run folder and evaluates it.
 enum RunEvaluation {
   struct Visitor: AlgorithmVisitor {
-    let folder: URL, environment: String?, episodes: Int, seed: UInt64
+    let folder: URL, checkpoint: URL, environment: String?, episodes: Int, seed: UInt64
     func visit<A: Algorithm>(_ type: A.Type) throws -> EvaluationResult {
       let trainer = try OfflineTrainer<A>.load(from: folder)
-      let c = try Checkpoint.read(from: folder.appendingPathComponent("checkpoint.safetensors"))
+      guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+        throw ValidationError("\(checkpoint.path) does not exist: the run has not written its first checkpoint yet (--checkpoint-every)")
+      }
+      let c = try Checkpoint.read(from: checkpoint)
       let decoder = JSONDecoder()
       let normalizer = try decoder.decode(ObservationNormalizer.self, from: Data((c.metadata["normalizer"] ?? "").utf8))
       let scaling = try decoder.decode(ActionScaling.self, from: Data((c.metadata["action_scaling"] ?? "").utf8))
       let env = environment ?? trainer.options.environment
+      try checkWidths(observations: normalizer.mean.count, actions: scaling.low.count, environment: env,
+                      what: "the run in \(folder.path) (\(trainer.options.environment))")
       let task = TaskSpec(id: env, observationDim: normalizer.mean.count, actionDim: scaling.low.count)
       var agent = A(configuration: trainer.configuration, task: task, rng: RandomStream(seed: 0))
       try agent.restore(from: c)
@@ -89,13 +98,29 @@ enum RunEvaluation {
     }
   }
 
-  static func evaluate(folder: URL, environment: String?, episodes: Int, seed: UInt64) throws -> EvaluationResult {
+  /// Refuses to run a policy in an environment of other widths (it would fail inside its first product).
+  static func checkWidths(observations: Int, actions: Int, environment: String, what: String) throws {
+    let env = try EnvironmentRegistry.make(environment)
+    guard env.observationSpace.size == observations, env.actionSpace.size == actions else {
+      throw ValidationError("\(what) takes \(observations)-wide observations and gives \(actions)-wide actions; \(environment) has \(env.observationSpace.size) and \(env.actionSpace.size)")
+    }
+  }
+
+  /// Evaluates the run whose seed folder is `path`, or whose checkpoint file `path` is (its folder holds the
+  /// config.json that says how to rebuild the agent).
+  static func evaluate(path: URL, environment: String?, episodes: Int, seed: UInt64) throws -> EvaluationResult {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isFolder) else {
+      throw ValidationError("\(path.path): no such run folder or checkpoint")
+    }
+    let folder = isFolder.boolValue ? path : path.deletingLastPathComponent()
+    let checkpoint = isFolder.boolValue ? path.appendingPathComponent("checkpoint.safetensors") : path
     guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
           let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
           let type = AlgorithmRegistry.named(id) else {
       throw ValidationError("\(folder.path) is not a Stitch run folder (no readable config.json naming an algorithm)")
     }
-    return try withAlgorithm(type, Visitor(folder: folder, environment: environment, episodes: episodes, seed: seed))
+    return try withAlgorithm(type, Visitor(folder: folder, checkpoint: checkpoint, environment: environment, episodes: episodes, seed: seed))
   }
 }
 
