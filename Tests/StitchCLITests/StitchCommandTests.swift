@@ -212,3 +212,27 @@ import Stitch
     #expect(evalOutcome(["--policy", "pendulum-medium", "--env", "Hopper-v4", "--episodes", "1"])?.contains("Hopper-v4 has 11 and 3") == true)
   }
 }
+
+/// `stitch train --list-config` prints flat TOML that reads back as the defaults, with CORL's names as comments.
+@Suite struct ListConfigTests {
+  struct RoundTrip: AlgorithmVisitor {
+    func visit<A: Algorithm>(_ type: A.Type) throws -> (listing: String, same: Bool) {
+      let listing = try TrainCommand.configListing(type)
+      let file = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-list-\(A.id)-\(UUID().uuidString).toml")
+      defer { try? FileManager.default.removeItem(at: file) }
+      try listing.write(to: file, atomically: true, encoding: .utf8)
+      let read = try ConfigResolver.resolve(A.defaultConfiguration, file: file)
+      return (listing, try ConfigResolver.json(read) == ConfigResolver.json(A.defaultConfiguration))
+    }
+  }
+
+  @Test func listingIsAConfigFileOfTheDefaults() throws {
+    for type in AlgorithmRegistry.all {
+      let (listing, same) = try withAlgorithm(type, RoundTrip())
+      #expect(same, "\(type.id): --list-config does not read back as the defaults:\n\(listing)")
+    }
+    let cql = try TrainCommand.configListing(CQL.self)
+    #expect(cql.contains("conservative_weight = 10   # CORL: cql_alpha\n"))
+    #expect(cql.contains("sampled_actions = 10   # CORL: cql_n_actions\n"))
+  }
+}

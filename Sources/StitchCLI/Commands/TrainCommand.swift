@@ -82,8 +82,18 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
-  func printConfig<A: Algorithm>(_ type: A.Type) throws {
-    for (key, value) in try ConfigResolver.entries(of: A.defaultConfiguration) { print("\(key) = \(value)") }
+  func printConfig<A: Algorithm>(_ type: A.Type) throws { print(try Self.configListing(type), terminator: "") }
+
+  /// `--list-config`: every key with its default as flat TOML (so it can be saved and edited into a `--config`
+  /// file), with the name CORL's script gives it where that differs as a comment (what a reader of the paper's
+  /// code would type).
+  static func configListing<A: Algorithm>(_ type: A.Type) throws -> String {
+    let references = (A.Configuration.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
+    var corlNames: [String: [String]] = [:]
+    for (name, key) in references { corlNames[key, default: []].append(name) }
+    return try ConfigResolver.entries(of: A.defaultConfiguration).map { key, value in
+      "\(key) = \(value)" + (corlNames[key].map { "   # CORL: " + $0.sorted().joined(separator: ", ") } ?? "") + "\n"
+    }.joined()
   }
 
   func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int) -> TrainingOptions {
