@@ -60,8 +60,26 @@ import Stitch
       try Data(json.utf8).write(to: folder.appendingPathComponent("summary.json"))
     }
     try FileManager.default.createDirectory(at: root.appendingPathComponent("seed_2"), withIntermediateDirectories: true)
+    // A seed still training: its log and config say how far it got; it is named, not averaged.
+    let running = root.appendingPathComponent("seed_3")
+    try FileManager.default.createDirectory(at: running, withIntermediateDirectories: true)
+    try Data(#"{"algorithm": "td3bc", "options": {"steps": 10000, "environment": "Hopper-v4"}}"#.utf8).write(to: running.appendingPathComponent("config.json"))
+    try Data("""
+      {"step": 1000, "critic_loss": 3.0}
+      {"step": 2000, "eval_return": 900.5, "eval_return_std": 3.0, "normalized_score": 12.5}
+      {"step": 3000, "critic_loss": 2.0}
+
+      """.utf8).write(to: running.appendingPathComponent("metrics.jsonl"))
     let row = try ReportCommand.row(root.path, json: false)
-    #expect(row.contains("| td3bc | Hopper-v4 | 2 | 1000 | 45.0 ± 5.0 | 50.0 | 40.0, 50.0 (missing: seed_2) | 2 |"), "\(row)")
+    #expect(row.contains("| td3bc | Hopper-v4 | 2 | 1000 | 45.0 ± 5.0 | 50.0 | 40.0, 50.0 (unfinished: seed_2; seed_3 at step 3000 of 10000, last score 12.5 at step 2000) | 2 |"), "\(row)")
+    let json = try ReportCommand.row(root.path, json: true)
+    #expect(json.contains(#""missing": ["seed_2", "seed_3"]"#), "\(json)")
+    // A run whose only seed is unfinished still names its algorithm and task (from config.json).
+    try FileManager.default.removeItem(at: root.appendingPathComponent("seed_0"))
+    try FileManager.default.removeItem(at: root.appendingPathComponent("seed_1"))
+    try FileManager.default.removeItem(at: root.appendingPathComponent("seed_2"))
+    let alone = try ReportCommand.row(root.path, json: false)
+    #expect(alone.contains("| td3bc | Hopper-v4 | 0 | 0 | n/a | n/a |  (unfinished: seed_3 at step 3000"), "\(alone)")
     #expect(throws: (any Error).self) { _ = try ReportCommand.row(root.appendingPathComponent("nowhere").path, json: false) }
   }
 

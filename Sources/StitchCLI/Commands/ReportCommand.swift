@@ -11,8 +11,9 @@ struct ReportCommand: ParsableCommand {
       Each RUN is a folder made by `stitch train --out RUN` (holding seed_K/summary.json) or one seed's folder.
       Columns: run, algorithm, environment, seeds, steps reached (minimum over seeds), final normalized score
       (mean ± population std over seeds, the last evaluation of each), best evaluation's score (mean over seeds),
-      the per-seed final scores, and wall-clock minutes (mean per seed). A seed whose summary is missing (still
-      running, or stopped before its first evaluation) is listed as missing, never silently dropped.
+      the per-seed final scores, and wall-clock minutes (mean per seed). A seed without a summary (still
+      running, or stopped) is listed as unfinished with the step its log reached, its target and its last
+      evaluation, never silently dropped; it does not enter the mean.
       With --plot, each RUN's learning_curve.svg (mean and spread over its seeds) is drawn again from the seeds'
       summaries: for seeds trained or resumed by separate `stitch train` commands into one RUN, where each
       command draws only its own seeds.
@@ -106,7 +107,7 @@ struct ReportCommand: ParsableCommand {
 
   /// The summaries of a run folder's seeds (or of the folder itself when it is one seed's), the seed folders
   /// without one, and whether the folder holds seed folders.
-  static func load(_ path: String) throws -> (root: URL, summaries: [RunSummary], missing: [String], hasSeeds: Bool) {
+  static func load(_ path: String) throws -> (root: URL, summaries: [RunSummary], missing: [(name: String, note: String)], hasSeeds: Bool) {
       let decoder = JSONDecoder()
       let root = URL(fileURLWithPath: path)
       var isDirectory: ObjCBool = false
@@ -116,7 +117,7 @@ struct ReportCommand: ParsableCommand {
       let seedFolders = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
         .filter { $0.hasPrefix("seed_") }.sorted { (Int($0.dropFirst(5)) ?? 0) < (Int($1.dropFirst(5)) ?? 0) }
       let folders = seedFolders.isEmpty ? [root] : seedFolders.map { root.appendingPathComponent($0) }
-      var summaries: [RunSummary] = [], missing: [String] = []
+      var summaries: [RunSummary] = [], missing: [(name: String, note: String)] = []
       for f in folders {
         let file = f.appendingPathComponent("summary.json")
         if let data = try? Data(contentsOf: file) {
@@ -124,10 +125,48 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("\(file.path): not a Stitch run summary (\(error))")
           }
         } else {
-          missing.append(f.lastPathComponent)
+          missing.append((f.lastPathComponent, unfinishedNote(f)))
         }
       }
       return (root, summaries, missing, !seedFolders.isEmpty)
+  }
+
+  /// How far a seed without a summary got, from its own files: " at step S of N, last score X at step E"
+  /// (metrics.jsonl's last row and last evaluation, config.json's target); empty when it wrote no log.
+  static func unfinishedNote(_ folder: URL) -> String {
+    guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return "" }
+    var step: Int?, lastEvaluation: (step: Int, score: Double?, value: Double)?
+    for line in text.split(separator: "\n") {
+      guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let s = (row["step"] as? NSNumber)?.intValue else { continue }
+      step = max(step ?? s, s)
+      if let value = (row["eval_return"] as? NSNumber)?.doubleValue {
+        lastEvaluation = (s, (row["normalized_score"] as? NSNumber)?.doubleValue, value)
+      }
+    }
+    guard let step else { return "" }
+    var target = ""
+    if let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+       let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+       let options = config["options"] as? [String: Any], let steps = (options["steps"] as? NSNumber)?.intValue {
+      target = " of \(steps)"
+    }
+    let evaluation = lastEvaluation.map { e in
+      ", last " + (e.score.map { String(format: "score %.1f", $0) } ?? String(format: "return %.1f", e.value)) + " at step \(e.step)"
+    } ?? ""
+    return " at step \(step)\(target)\(evaluation)"
+  }
+
+  /// Algorithm and environment from the config.json of the first of `seeds` that has one (for runs where no
+  /// seed has finished); "?" where none says.
+  static func configIdentity(_ root: URL, seeds: [String]) -> (String, String) {
+    for folder in [root] + seeds.map({ root.appendingPathComponent($0) }) {
+      guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let algorithm = config["algorithm"] as? String else { continue }
+      return (algorithm, ((config["options"] as? [String: Any])?["environment"] as? String) ?? "?")
+    }
+    return ("?", "?")
   }
 
   /// One run folder's line: a Markdown table row, or a JSON object.
@@ -140,20 +179,22 @@ struct ReportCommand: ParsableCommand {
       let steps = summaries.map(\.steps).min() ?? 0
       let minutes = summaries.isEmpty ? 0 : summaries.map(\.seconds).reduce(0, +) / Double(summaries.count) / 60
       let name = root.lastPathComponent
+      let (algorithm, environment) = summaries.first.map { ($0.algorithm, $0.environment) } ?? configIdentity(root, seeds: missing.map(\.name))
       if json {
         let object = JSONText.object([
-          ("run", .string(path)), ("algorithm", .string(summaries.first?.algorithm ?? "")),
-          ("environment", .string(summaries.first?.environment ?? "")), ("seeds", .integer(summaries.count)),
-          ("missing", .array(missing.map(JSONText.string))), ("steps", .integer(steps)),
+          ("run", .string(path)), ("algorithm", .string(algorithm == "?" ? "" : algorithm)),
+          ("environment", .string(environment == "?" ? "" : environment)), ("seeds", .integer(summaries.count)),
+          ("missing", .array(missing.map { JSONText.string($0.name) })),
+          ("unfinished", .array(missing.map { JSONText.string($0.name + $0.note) })), ("steps", .integer(steps)),
           ("final_score_mean", finals.isEmpty ? .null : .number(mean)), ("final_score_std", finals.isEmpty ? .null : .number(std)),
           ("best_score_mean", bests.isEmpty ? .null : .number(best)), ("final_scores", .array(finals.map(JSONText.number))),
           ("minutes_per_seed", .number(minutes)),
         ])
         return "\(object)"
       }
-      let perSeed = finals.map { String(format: "%.1f", $0) }.joined(separator: ", ") + (missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")))")
+      let perSeed = finals.map { String(format: "%.1f", $0) }.joined(separator: ", ") + (missing.isEmpty ? "" : " (unfinished: \(missing.map { $0.name + $0.note }.joined(separator: "; ")))")
       let stopped = summaries.contains(where: \.stoppedEarly) ? " (stopped early)" : ""
-      return ("| \(name) | \(summaries.first?.algorithm ?? "?") | \(summaries.first?.environment ?? "?") | \(summaries.count) | \(steps)\(stopped) | "
+      return ("| \(name) | \(algorithm) | \(environment) | \(summaries.count) | \(steps)\(stopped) | "
             + (finals.isEmpty ? "n/a" : String(format: "%.1f ± %.1f", mean, std)) + " | "
             + (bests.isEmpty ? "n/a" : String(format: "%.1f", best)) + " | \(perSeed) | " + String(format: "%.0f", minutes) + " |")
   }
