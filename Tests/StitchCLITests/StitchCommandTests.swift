@@ -148,15 +148,18 @@ import Stitch
   }
 }
 
+/// Runs `stitch ARGUMENTS...` in process: nil when it succeeds, else the error's text.
+func commandError(_ arguments: [String]) -> String? {
+  do {
+    var command = try StitchCommand.parseAsRoot(arguments)
+    try command.run()
+    return nil
+  } catch { return "\(error)" }
+}
+
 /// `stitch train` refuses settings no run can use, and never replaces a run without being told to.
 @Suite struct TrainCommandCheckTests {
-  func trainError(_ arguments: [String]) -> String? {
-    do {
-      var command = try StitchCommand.parseAsRoot(["train"] + arguments)
-      try command.run()
-      return nil
-    } catch { return "\(error)" }
-  }
+  func trainError(_ arguments: [String]) -> String? { commandError(["train"] + arguments) }
 
   @Test func loopSettingsAndSeedsAreChecked() {
     let base = ["--algo", "bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--out", "/nonexistent-run"]
@@ -194,13 +197,7 @@ import Stitch
 
 /// `stitch eval` takes a seed folder or its checkpoint file, and refuses what it cannot evaluate.
 @Suite struct EvalCommandCheckTests {
-  func evalOutcome(_ arguments: [String]) -> String? {
-    do {
-      var command = try StitchCommand.parseAsRoot(["eval"] + arguments)
-      try command.run()
-      return nil
-    } catch { return "\(error)" }
-  }
+  func evalOutcome(_ arguments: [String]) -> String? { commandError(["eval"] + arguments) }
 
   @Test func checkpointFileFolderEpisodesAndWidths() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-eval-\(UUID().uuidString)")

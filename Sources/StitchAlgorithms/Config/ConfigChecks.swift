@@ -67,4 +67,23 @@ public struct ConfigChecks: Sendable {
     require(sizes.allSatisfy { $0 >= 1 }, key, shown, "must list widths of at least 1")
     if !allowEmpty { require(!sizes.isEmpty, key, shown, "must list at least one hidden layer") }
   }
+
+  /// The bootstrapped target every critic-based method has: γ ∈ [0, 1] (`discount`) and Polyak τ ∈ (0, 1]
+  /// (`target_update_rate`).
+  public mutating func bootstrapTarget(discount γ: Float, targetUpdateRate τ: Float) {
+    discount("discount", γ)
+    polyakRate("target_update_rate", τ)
+  }
+
+  /// TD3's target-policy smoothing and delayed actor (TD3+BC, ReBRAC): noise σ ≥ 0, clip c ≥ 0, delay d ≥ 1.
+  public mutating func targetSmoothing(policyNoise σ: Float, noiseClip c: Float, actorDelay d: Int) {
+    nonNegative("policy_noise", σ)
+    nonNegative("noise_clip", c)
+    atLeast("actor_delay", d, 1)
+  }
+
+  /// Learning rates, each a finite value ≥ 0, by key.
+  public mutating func learningRates(_ rates: KeyValuePairs<String, Float>) {
+    for (key, rate) in rates { nonNegative(key, rate) }
+  }
 }

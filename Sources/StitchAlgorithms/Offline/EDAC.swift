@@ -40,11 +40,9 @@ extension EDAC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.atLeast("critics", critics, 2)
     checks.nonNegative("eta", eta)
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
-    checks.nonNegative("actor_learning_rate", actorLearningRate)
-    checks.nonNegative("critic_learning_rate", criticLearningRate)
-    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
+                          "temperature_learning_rate": temperatureLearningRate])
     checks.layerSizes("hidden_sizes", hiddenSizes)
   }
   /// CORL edac.py's `TrainConfig` names.

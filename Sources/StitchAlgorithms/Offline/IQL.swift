@@ -176,13 +176,11 @@ extension IQL.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.nonNegative("temperature", temperature)
     checks.openUnitInterval("expectile", expectile)
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
     checks.positive("max_advantage_weight", maxAdvantageWeight)
     checks.layerSizes("hidden_sizes", hiddenSizes)
-    checks.nonNegative("actor_learning_rate", actorLearningRate)
-    checks.nonNegative("critic_learning_rate", criticLearningRate)
-    checks.nonNegative("value_learning_rate", valueLearningRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
+                          "value_learning_rate": valueLearningRate])
     checks.atLeast("actor_schedule_steps", actorScheduleSteps, 1)
   }
   /// CORL iql.py's `TrainConfig` names (β, the expectile τ, Polyak τ).

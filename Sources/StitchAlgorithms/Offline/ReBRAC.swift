@@ -213,14 +213,10 @@ extension ReBRAC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.nonNegative("actor_penalty", actorPenalty)
     checks.nonNegative("critic_penalty", criticPenalty)
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
-    checks.nonNegative("policy_noise", policyNoise)
-    checks.nonNegative("noise_clip", noiseClip)
-    checks.atLeast("actor_delay", actorDelay, 1)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.targetSmoothing(policyNoise: policyNoise, noiseClip: noiseClip, actorDelay: actorDelay)
     checks.layerSizes("hidden_sizes", hiddenSizes)
-    checks.nonNegative("actor_learning_rate", actorLearningRate)
-    checks.nonNegative("critic_learning_rate", criticLearningRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate])
   }
   /// CORL rebrac.py's `Config` names (β₁ = actor_bc_coef, β₂ = critic_bc_coef).
   public static var referenceNames: [String: String] {

@@ -37,11 +37,9 @@ public struct SACN: Algorithm {
 extension SACN.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.atLeast("critics", critics, 1)
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
-    checks.nonNegative("actor_learning_rate", actorLearningRate)
-    checks.nonNegative("critic_learning_rate", criticLearningRate)
-    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
+                          "temperature_learning_rate": temperatureLearningRate])
     checks.layerSizes("hidden_sizes", hiddenSizes)
   }
   /// CORL sac_n.py's `TrainConfig` names.

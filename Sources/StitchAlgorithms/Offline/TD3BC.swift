@@ -116,11 +116,8 @@ public struct TD3BC: Algorithm {
 extension TD3BC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.nonNegative("q_weight", qWeight)
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
-    checks.nonNegative("policy_noise", policyNoise)
-    checks.nonNegative("noise_clip", noiseClip)
-    checks.atLeast("actor_delay", actorDelay, 1)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.targetSmoothing(policyNoise: policyNoise, noiseClip: noiseClip, actorDelay: actorDelay)
     checks.layerSizes("hidden_sizes", hiddenSizes)
     checks.nonNegative("learning_rate", learningRate)
   }

@@ -132,11 +132,9 @@ import Glibc
 
 extension SAC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
-    checks.discount("discount", discount)
-    checks.polyakRate("target_update_rate", targetUpdateRate)
-    checks.nonNegative("actor_learning_rate", actorLearningRate)
-    checks.nonNegative("critic_learning_rate", criticLearningRate)
-    checks.nonNegative("temperature_learning_rate", temperatureLearningRate)
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
+                          "temperature_learning_rate": temperatureLearningRate])
     checks.positive("initial_temperature", initialTemperature)
     checks.layerSizes("hidden_sizes", hiddenSizes)
   }
