@@ -74,3 +74,47 @@ private struct ConfigurationAudit: AlgorithmVisitor {
     }
   }
 }
+
+/// CORL's per-dataset presets: the values of its YAMLs, applied before --config/--set, and refused where CORL has
+/// no config.
+@Suite struct CORLPresetTests {
+  @Test func presetsCarryCORLsYAMLValuesAndResolve() throws {
+    let iql = try CORLPresets.preset(algorithm: "iql", dataset: "hopper-medium-v2")
+    #expect(iql.normalizeRewards)
+    let resolved = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides)
+    #expect(resolved.deterministicActor && resolved.targetUpdateRate == 0.001 && resolved.temperature == 3)
+    // --set wins over the preset.
+    let overridden = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides, overrides: ["target_update_rate=0.005"])
+    #expect(overridden.targetUpdateRate == 0.005 && overridden.deterministicActor)
+    let rebrac = try ConfigResolver.resolve(ReBRAC.defaultConfiguration, presets: try CORLPresets.preset(algorithm: "rebrac", dataset: "walker2d_medium_v2").overrides)
+    #expect(rebrac.actorPenalty == 0.05 && rebrac.criticPenalty == 0.1)
+    #expect(try CORLPresets.preset(algorithm: "edac", dataset: "hopper-medium").overrides == ["critics=50"])
+    #expect(try CORLPresets.preset(algorithm: "td3bc", dataset: "halfcheetah-medium") == TrainingPreset([]))
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sacn", dataset: "hopper-random") }
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sac", dataset: "hopper-medium") }
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "iql", dataset: "pendulum-medium") }
+  }
+
+  /// Every preset of every algorithm resolves against that algorithm's configuration and stays in range.
+  @Test func everyPresetResolves() throws {
+    struct Resolve: AlgorithmVisitor {
+      func visit<A: Algorithm>(_ type: A.Type) throws -> Int {
+        guard let entry = CORLPresets.table[A.id] else { return 0 }
+        for dataset in entry.datasets {
+          _ = try ConfigResolver.resolve(A.defaultConfiguration, presets: try CORLPresets.preset(algorithm: A.id, dataset: dataset).overrides)
+        }
+        for name in entry.differences.keys { #expect(entry.datasets.contains(name), "\(A.id): preset for unconfigured \(name)") }
+        return entry.datasets.count
+      }
+    }
+    var checked = 0
+    for type in AlgorithmRegistry.all { checked += try withAlgorithm(type, Resolve()) }
+    #expect(checked == 5 * 18 + 2 * 9)
+  }
+
+  @Test func aDatasetFileNameSuggestsOnlyPresetsThatChangeSomething() {
+    #expect(CORLPresets.suggestion(algorithm: "iql", datasetFile: "data/hopper-medium.hdf5")?.name == "hopper-medium")
+    #expect(CORLPresets.suggestion(algorithm: "td3bc", datasetFile: "data/hopper-medium.hdf5") == nil)
+    #expect(CORLPresets.suggestion(algorithm: "iql", datasetFile: "data/my-own.hdf5") == nil)
+  }
+}

@@ -51,15 +51,17 @@ public enum ConfigResolver {
     return map.keys.sorted().map { ($0, map[$0]!) }
   }
 
-  /// Applies the file (JSON or TOML, chosen by extension) and then the overrides to `defaults`.
+  /// Applies the preset, then the file (JSON or TOML, chosen by extension), then the overrides to `defaults`.
   /// - Parameters:
   ///   - defaults: the algorithm's named defaults (its paper's values).
+  ///   - presets: `key=value` strings of a per-dataset preset (`CORLPresets`), applied first.
   ///   - file: an optional `.json` or `.toml` file of key-value pairs; later overrides win over it.
   ///   - overrides: `key=value` strings from `--set`.
   /// - Throws: `ResolveError` naming the key and the problem.
-  public static func resolve<C: Codable>(_ defaults: C, file: URL? = nil, overrides: [String] = []) throws -> C {
+  public static func resolve<C: Codable>(_ defaults: C, presets: [String] = [], file: URL? = nil, overrides: [String] = []) throws -> C {
     var map = try encode(defaults)
     let references = (C.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
+    for text in presets { try apply(override: text, to: &map, references: references) }
     if let file {
       let text: String
       do { text = try String(contentsOf: file, encoding: .utf8) } catch {
@@ -73,13 +75,7 @@ public enum ConfigResolver {
       }
       for (key, value) in pairs { try assign(value, to: key, in: &map, references: references) }
     }
-    for text in overrides {
-      guard let eq = text.firstIndex(of: "=") else { throw ResolveError.malformedOverride(text) }
-      let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
-      let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-      guard !key.isEmpty else { throw ResolveError.malformedOverride(text) }
-      try assign(.text(raw), to: key, in: &map, references: references)
-    }
+    for text in overrides { try apply(override: text, to: &map, references: references) }
     let data = try JSONSerialization.data(withJSONObject: map.mapValues(\.jsonObject), options: [.sortedKeys])
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -120,6 +116,15 @@ public enum ConfigResolver {
     let object = try JSONSerialization.jsonObject(with: encoder.encode(configuration))
     guard let dict = object as? [String: Any] else { return [:] }
     return dict.mapValues(ConfigValue.init(jsonObject:))
+  }
+
+  /// One `key=value` string applied to `map`.
+  static func apply(override text: String, to map: inout [String: ConfigValue], references: [String: String]) throws {
+    guard let eq = text.firstIndex(of: "=") else { throw ResolveError.malformedOverride(text) }
+    let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
+    let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+    guard !key.isEmpty else { throw ResolveError.malformedOverride(text) }
+    try assign(.text(raw), to: key, in: &map, references: references)
   }
 
   static func assign(_ value: ConfigValue, to key: String, in map: inout [String: ConfigValue],

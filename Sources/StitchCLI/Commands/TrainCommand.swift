@@ -17,6 +17,7 @@ struct TrainCommand: ParsableCommand {
       Example:
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --env Pendulum-v1 --steps 20000 --seeds 0,1 --out runs/td3bc
         stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
+        stitch train --algo iql --dataset data/hopper-medium.hdf5 --env Hopper-v4 --preset hopper-medium --out runs/iql   # CORL's hopper-medium settings
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5 --until 40000   # extend a finished run
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --synthetic data/pendulum-synth.hdf5 --synthetic-ratio 0.5 --env Pendulum-v1
@@ -33,6 +34,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Episodes per evaluation.") var evalEpisodes: Int = 10
   @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 50_000
   @Option(help: "Minibatch size (default: the algorithm's reference value, 256; rebrac 1024).") var batchSize: Int?
+  @Option(help: ArgumentHelp("CORL's per-dataset settings for a D4RL dataset name (its configs/offline/ALGO/ENV/KIND_v2.yaml), e.g. hopper-medium; --config and --set still override them.", valueName: "DATASET"))
+  var preset: String?
   @Option(help: "Configuration file (JSON or TOML) of hyperparameters.") var config: String?
   @Option(name: .customLong("set"), help: "Override one hyperparameter: key=value (repeatable).") var overrides: [String] = []
   @Flag(inversion: .prefixedNo, help: "Normalise observations by the dataset's mean and std (default: the algorithm's reference choice; on except rebrac).")
@@ -96,7 +99,7 @@ struct TrainCommand: ParsableCommand {
     }.joined()
   }
 
-  func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int) -> TrainingOptions {
+  func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int, preset: TrainingPreset? = nil) -> TrainingOptions {
     var o = TrainingOptions()
     o.steps = steps
     o.batchSize = batchSize ?? defaults.batchSize
@@ -106,7 +109,7 @@ struct TrainCommand: ParsableCommand {
     o.logInterval = max(1, min(1000, steps / 20))
     o.seed = seed
     o.normalizeObservations = normalizeObservations ?? defaults.normalizeObservations
-    o.normalizeRewards = normalizeRewards
+    o.normalizeRewards = normalizeRewards || (preset?.normalizeRewards ?? false)
     o.environment = environment
     o.syntheticRatio = syntheticRatio
     o.returnWeightTemperature = returnWeighted ?? advantageWeighted
@@ -150,7 +153,16 @@ struct TrainCommand: ParsableCommand {
     try checkLoopOptions()
     guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }
     _ = try EnvironmentRegistry.make(env)
-    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+    let chosenPreset = try self.preset.map { name in
+      do { return try CORLPresets.preset(algorithm: A.id, dataset: name) } catch { throw ValidationError("--preset: \(error)") }
+    }
+    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, presets: chosenPreset?.overrides ?? [],
+                                                   file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+    if let name = self.preset, let chosenPreset {
+      FileHandle.standardError.write(Data("preset \(CORLPresets.canonicalName(name)) (CORL's \(A.id) config): \(chosenPreset.flags)\n".utf8))
+    } else if let dataset, let hint = CORLPresets.suggestion(algorithm: A.id, datasetFile: dataset) {
+      FileHandle.standardError.write(Data("note: CORL trains \(A.id) on \(hint.name) with \(hint.preset.flags); add --preset \(hint.name) to use them\n".utf8))
+    }
     let seedList = try seedList()
     let root = URL(fileURLWithPath: out)
     let occupied = Self.occupiedSeedFolders(root: root, seeds: seedList)
@@ -187,7 +199,7 @@ struct TrainCommand: ParsableCommand {
     DispatchQueue.concurrentPerform(iterations: seedList.count) { i in
       BLAS.threads = 1
       let folder = root.appendingPathComponent("seed_\(seedList[i])")
-      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes)
+      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes, preset: chosenPreset)
       let progress: (Int, String) -> Void = { step, note in
         counts.setCount(i, step)
         reporter.update(counts.totalCount(), note: note)
