@@ -161,6 +161,8 @@ import Testing
     let (back, _) = try D4RLFile.read(dir.appendingPathComponent("a.hdf5").path)
     #expect(back.rewards == a.rewards && back.metadata["policy"] == "uniform random")
     #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("pendulum-great", size: 10, seed: 0) }
+    #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("hopper-mediun", size: 10, seed: 0) }
+    do { _ = try DatasetMaker.parse("hopper-mediun") } catch { #expect("\(error)".contains("Did you mean 'hopper-medium'?")) }
     #expect(throws: DatasetMaker.MakeError.self) { try DatasetMaker.make("cartpole-medium", size: 10, seed: 0) }
     // MuJoCo families roll out in the v4 tasks; a kind without a bundled policy names the ones there are.
     let hopper = try DatasetMaker.make("hopper-random", size: 30, seed: 0)

@@ -22,7 +22,14 @@ public enum DatasetMaker {
     for kind in ["medium-expert", "medium-replay", "random", "medium", "expert"] where name.hasSuffix("-" + kind) {
       return (String(name.dropLast(kind.count + 1)), kind)
     }
-    throw MakeError.badName("'\(name)' is not TASK-KIND with KIND in random, medium, expert, medium-expert, medium-replay (e.g. pendulum-medium)")
+    // A typo in the kind ("hopper-mediun") gets the nearest valid name.
+    let kinds = ["random", "medium", "expert", "medium-expert", "medium-replay"]
+    var hint = ""
+    if let dash = name.firstIndex(of: "-") {
+      let family = name[..<dash], kind = String(name[name.index(after: dash)...])
+      if let near = ConfigResolver.closest(to: kind, in: kinds) { hint = " Did you mean '\(family)-\(near)'?" }
+    }
+    throw MakeError.badName("'\(name)' is not TASK-KIND with KIND in \(kinds.joined(separator: ", ")) (e.g. pendulum-medium).\(hint)")
   }
 
   /// The Gymnasium id of a task family Stitch can make data for.
