@@ -170,6 +170,7 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(trainError(base + ["--batch-size", "0"])?.contains("--batch-size must be positive") == true)
     #expect(trainError(base + ["--seeds", "0,1,0"])?.contains("seed 0 twice") == true)
     #expect(trainError(base + ["--seeds", "0,,1"])?.contains("--seeds must be comma-separated integers") == true)
+    #expect(trainError(["--resume", "/nonexistent-run/seed_0", "--set", "discount=0.9"])?.contains("--set cannot change it") == true)
     // With valid settings the next problem is the missing dataset: the checks above came first.
     #expect(trainError(base)?.contains("no such file") == true)
   }

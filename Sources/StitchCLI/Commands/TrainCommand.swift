@@ -245,6 +245,13 @@ struct TrainCommand: ParsableCommand {
 
   func resumeRun(_ folderPath: String) throws {
     if let until, until <= 0 { throw ValidationError("--until must be positive, got \(until)") }
+    // A resumed run keeps the configuration saved in its folder (that is what makes it bit-identical to an
+    // uninterrupted one); options that would change it are refused rather than silently ignored.
+    let ignored = [("--set", !overrides.isEmpty), ("--config", config != nil), ("--preset", preset != nil),
+                   ("--algo", algo != nil), ("--overwrite", overwrite)].filter(\.1).map(\.0)
+    if !ignored.isEmpty {
+      throw ValidationError("--resume continues a run with the configuration saved in its config.json; \(ignored.joined(separator: ", ")) cannot change it (start a new run with another --out instead)")
+    }
     let folder = URL(fileURLWithPath: folderPath)
     guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
           let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
