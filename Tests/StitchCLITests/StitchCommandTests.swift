@@ -168,11 +168,32 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(trainError(base + ["--eval-episodes", "0"])?.contains("--eval-episodes must be positive") == true)
     #expect(trainError(base + ["--checkpoint-every", "0"])?.contains("--checkpoint-every must be positive") == true)
     #expect(trainError(base + ["--batch-size", "0"])?.contains("--batch-size must be positive") == true)
+    #expect(trainError(base + ["--log-every", "0"])?.contains("--log-every must be positive") == true)
     #expect(trainError(base + ["--seeds", "0,1,0"])?.contains("seed 0 twice") == true)
     #expect(trainError(base + ["--seeds", "0,,1"])?.contains("--seeds must be comma-separated integers") == true)
     #expect(trainError(["--resume", "/nonexistent-run/seed_0", "--set", "discount=0.9"])?.contains("--set cannot change it") == true)
     // With valid settings the next problem is the missing dataset: the checks above came first.
     #expect(trainError(base)?.contains("no such file") == true)
+  }
+
+  /// A whole small run through the command: --log-every sets the metrics rows, and --preset's reward
+  /// normalisation lands in the saved options.
+  @Test func logEveryAndPresetReachTheRunFolder() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-cli-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let file = root.appendingPathComponent("hopper-medium.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: file)
+    let out = root.appendingPathComponent("run").path
+    #expect(trainError(["--algo", "iql", "--dataset", file, "--env", "Pendulum-v1", "--steps", "12", "--log-every", "4",
+                        "--eval-every", "12", "--eval-episodes", "1", "--preset", "hopper-medium", "--out", out, "--set", "hidden_sizes=[8]"]) == nil)
+    let log = try String(contentsOfFile: out + "/seed_0/metrics.jsonl", encoding: .utf8)
+    let steps = log.split(separator: "\n").compactMap { line in
+      (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int
+    }
+    #expect(Set(steps) == [4, 8, 12], "\(steps)")
+    let config = try String(contentsOfFile: out + "/seed_0/config.json", encoding: .utf8)
+    #expect(config.contains("\"normalize_rewards\" : true") && config.contains("\"deterministic_actor\" : true"), "\(config)")
   }
 
   @Test func anExistingRunIsNotReplacedWithoutOverwrite() throws {

@@ -33,6 +33,8 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Evaluate every N steps.") var evalEvery: Int = 5000
   @Option(help: "Episodes per evaluation.") var evalEpisodes: Int = 10
   @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 50_000
+  @Option(help: ArgumentHelp("Write averaged training metrics (losses, Q, temperature) every N steps (default: min(1000, steps/20)).", valueName: "N"))
+  var logEvery: Int?
   @Option(help: "Minibatch size (default: the algorithm's reference value, 256; rebrac 1024).") var batchSize: Int?
   @Option(help: ArgumentHelp("CORL's per-dataset settings for a D4RL dataset name (its configs/offline/ALGO/ENV/KIND_v2.yaml), e.g. hopper-medium; --config and --set still override them.", valueName: "DATASET"))
   var preset: String?
@@ -106,7 +108,7 @@ struct TrainCommand: ParsableCommand {
     o.evaluationInterval = evalEvery
     o.evaluationEpisodes = evalEpisodes
     o.checkpointInterval = checkpointEvery
-    o.logInterval = max(1, min(1000, steps / 20))
+    o.logInterval = logEvery ?? max(1, min(1000, steps / 20))
     o.seed = seed
     o.normalizeObservations = normalizeObservations ?? defaults.normalizeObservations
     o.normalizeRewards = normalizeRewards || (preset?.normalizeRewards ?? false)
@@ -126,6 +128,7 @@ struct TrainCommand: ParsableCommand {
     guard evalEpisodes > 0 else { throw ValidationError("--eval-episodes must be positive, got \(evalEpisodes)") }
     guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
     if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+    if let logEvery, logEvery <= 0 { throw ValidationError("--log-every must be positive, got \(logEvery)") }
   }
 
   /// The seeds of `--seeds`, each once.
