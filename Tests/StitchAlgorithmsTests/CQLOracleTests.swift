@@ -8,9 +8,22 @@ import Testing
 /// included), and the same parameters after one Adam step of each optimiser and the Polyak update.
 @Suite struct CQLOracleTests {
   @Test func oneUpdateMatchesCORLsArithmeticInPyTorch() throws {
-    let t = try Oracle.load("cql_update_oracle.safetensors")
+    try checkOneUpdate(fixture: "cql_update_oracle.safetensors", lagrange: false)
+  }
+
+  /// CQL-Lagrange (cql.py with `cql_lagrange: true`): the penalty α'·α·(gapᵢ − τ) in the critics' loss and their
+  /// gradients, the gradient of log α' and its Adam step at the critic rate (Fixtures/cql_lagrange_update_oracle,
+  /// `make_cql_fixture.py --lagrange`: log α' = 0.7, τ = 0.3).
+  @Test func oneLagrangeUpdateMatchesCORLsArithmeticInPyTorch() throws {
+    try checkOneUpdate(fixture: "cql_lagrange_update_oracle.safetensors", lagrange: true)
+  }
+
+  func checkOneUpdate(fixture: String, lagrange: Bool) throws {
+    let t = try Oracle.load(fixture)
     func tensor(_ name: String) throws -> Tensor { try Oracle.tensor(t, name) }
     var c = CQL.defaultConfiguration
+    c.lagrange = lagrange
+    c.targetActionGap = lagrange ? 0.3 : c.targetActionGap
     c.actorHiddenSizes = [8, 8, 8]
     c.criticHiddenSizes = [8, 8, 8]
     c.sampledActions = 3
@@ -24,6 +37,7 @@ import Testing
     try loaded.restore(&agent.critics, from: "critic.")
     try loaded.restore(&agent.targetCritics, from: "target_critic.")
     try loaded.restore(&agent.logTemperature, from: "log_alpha")
+    if lagrange { agent.logConservative = try tensor("log_alpha_prime") }
     let batch = try Oracle.batch(t, 1, size: 5)
     let draws = CQL.Draws(policy: try tensor("draw.policy"), next: try tensor("draw.next"), random: try tensor("draw.random"),
                           current: try tensor("draw.current"), nextPolicy: try tensor("draw.next_policy"))
@@ -32,6 +46,12 @@ import Testing
     Oracle.close(Tensor([g.actorLoss]), try tensor("out.actor_loss"), "actor loss")
     Oracle.close(Tensor([g.criticLoss]), try tensor("out.critic_loss"), "critic loss")
     Oracle.close(g.logTemperature, try tensor("grad.log_alpha"), "grad log_alpha")
+    if lagrange {
+      let primeGrad = try #require(g.logConservative)
+      Oracle.close(primeGrad, try tensor("grad.log_alpha_prime"), "grad log_alpha_prime")
+    } else {
+      #expect(g.logConservative == nil)
+    }
     #expect(g.actor.namedParameters.count + g.critics.namedParameters.count == 10 + 8)
     try Oracle.compare(t, "grad.", [("actor.", g.actor.namedParameters), ("critic.", g.critics.namedParameters)])
 
@@ -39,5 +59,6 @@ import Testing
     try Oracle.compare(t, "after.", [("actor.", agent.actor.namedParameters), ("critic.", agent.critics.namedParameters),
                                      ("target_critic.", agent.targetCritics.namedParameters)])
     Oracle.close(agent.logTemperature, try tensor("after.log_alpha"), "log_alpha after the step")
+    if lagrange { Oracle.close(agent.logConservative, try tensor("after.log_alpha_prime"), "log_alpha_prime after the step") }
   }
 }

@@ -165,6 +165,8 @@ public struct CQL: Algorithm {
     var critics: CriticEnsemble
     /// Per critic: log-sum-exp over the proposals minus Q on the data, averaged over the batch.
     var gap: Tensor
+    /// CQL-Lagrange: the gradient of log α' (nil with a fixed α).
+    var logConservative: Tensor?
   }
 
   /// One update with given draws.
@@ -177,10 +179,7 @@ public struct CQL: Algorithm {
     criticOptimizer.update(&self.critics, along: g.critics)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
                             "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
-    if config.lagrange {
-      // Dual ascent on log α': minimise −½·Σᵢ α'·α·(gapᵢ − τ) over the two critics (CORL's alpha_prime_loss).
-      let g = (gapValue - config.targetActionGap).sum().scalar * 0.5 * config.conservativeWeight
-      let (_, primeGrad) = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }
+    if let primeGrad = g.logConservative {
       conservativeOptimizer.update(&logConservative, along: primeGrad)
       metrics["cql_alpha"] = Double(weight)
     }
@@ -239,8 +238,15 @@ public struct CQL: Algorithm {
       penaltyValue = penalty.scalar
       return td + penalty
     }
+    // CQL-Lagrange: dual ascent on log α', minimising −½·Σᵢ α'·α·(gapᵢ − τ) over the two critics (CORL's
+    // alpha_prime_loss, from the same gaps and the α' before its step).
+    var primeGrad: Tensor? = nil
+    if config.lagrange {
+      let g = (gapValue - config.targetActionGap).sum().scalar * 0.5 * config.conservativeWeight
+      primeGrad = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }.1
+    }
     return Gradients(actorLoss: actorLoss, criticLoss: criticLoss, alpha: alpha, penalty: penaltyValue, actor: actorGrad,
-                     logTemperature: alphaGrad, critics: criticGrad, gap: gapValue)
+                     logTemperature: alphaGrad, critics: criticGrad, gap: gapValue, logConservative: primeGrad)
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
