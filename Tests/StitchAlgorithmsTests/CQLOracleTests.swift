@@ -18,11 +18,18 @@ import Testing
     try checkOneUpdate(fixture: "cql_lagrange_update_oracle.safetensors", lagrange: true)
   }
 
-  func checkOneUpdate(fixture: String, lagrange: Bool) throws {
+  /// Without importance sampling (`cql_importance_sample: false`): the log-sum-exp over the proposals and Q on the
+  /// data, no density corrections (`make_cql_fixture.py --no-importance-sampling`).
+  @Test func oneUpdateWithoutImportanceSamplingMatchesCORLsArithmeticInPyTorch() throws {
+    try checkOneUpdate(fixture: "cql_plain_update_oracle.safetensors", lagrange: false, importanceSampling: false)
+  }
+
+  func checkOneUpdate(fixture: String, lagrange: Bool, importanceSampling: Bool = true) throws {
     let t = try Oracle.load(fixture)
     func tensor(_ name: String) throws -> Tensor { try Oracle.tensor(t, name) }
     var c = CQL.defaultConfiguration
     c.lagrange = lagrange
+    c.importanceSampling = importanceSampling
     c.targetActionGap = lagrange ? 0.3 : c.targetActionGap
     c.actorHiddenSizes = [8, 8, 8]
     c.criticHiddenSizes = [8, 8, 8]
