@@ -273,3 +273,17 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(cql.contains("sampled_actions = 10   # CORL: cql_n_actions\n"))
   }
 }
+
+/// `stitch synth` refuses sizes it cannot train or sample with before reading the dataset.
+@Suite struct SynthCommandCheckTests {
+  @Test func nonPositiveSizesAreRefused() {
+    let base = ["synth", "--dataset", "/nonexistent.hdf5", "--samples", "10", "-o", "/nonexistent-synth.hdf5"]
+    #expect(commandError(base + ["--width", "0"])?.contains("--width must be positive") == true)
+    #expect(commandError(base + ["--train-steps", "0"])?.contains("--train-steps must be positive") == true)
+    #expect(commandError(base + ["--batch-size", "0"])?.contains("--batch-size must be positive") == true)
+    #expect(commandError(base + ["--sampler", "dpm-solver-v3", "--steps", "8", "--ems-grid", "8"])?.contains("must exceed --steps") == true)
+    // With valid sizes the next problem is the missing dataset.
+    #expect(commandError(base)?.contains("no such file") == true)
+  }
+}
+

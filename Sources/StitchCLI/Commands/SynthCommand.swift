@@ -53,6 +53,13 @@ struct SynthCommand: ParsableCommand {
       throw ValidationError("unknown spacing '\(spacing)'; known: \(StepSpacing.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard samples > 0, steps > 0 else { throw ValidationError("--samples and --steps must be positive") }
+    for (flag, value) in [("--train-steps", trainSteps), ("--width", width), ("--batch-size", batchSize)] {
+      if let value, value <= 0 { throw ValidationError("\(flag) must be positive, got \(value)") }
+    }
+    if isV3 {
+      guard emsRows > 0 else { throw ValidationError("--ems-rows must be positive, got \(emsRows)") }
+      guard emsGrid > steps else { throw ValidationError("--ems-grid (\(emsGrid)) must exceed --steps (\(steps)): the solver's steps fall on the statistics' grid") }
+    }
     BLAS.threads = 1
     let (real, report) = try DatasetFile.read(dataset)
     for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
