@@ -196,6 +196,34 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(config.contains("\"normalize_rewards\" : true") && config.contains("\"deterministic_actor\" : true"), "\(config)")
   }
 
+  /// `--resume RUN` (the run, not one seed) continues every unfinished seed to the target and ends where
+  /// uninterrupted seeds end, bit for bit; a second call finds nothing left to do.
+  @Test func resumingAWholeRunContinuesEverySeed() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-cli-resume-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let file = root.appendingPathComponent("data.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 5), to: file)
+    let common = ["--algo", "bc", "--dataset", file, "--env", "Pendulum-v1", "--eval-every", "6", "--eval-episodes", "1",
+                  "--log-every", "1", "--set", "hidden_sizes=[8]", "--lanes", "1"]
+    let whole = root.appendingPathComponent("whole").path, split = root.appendingPathComponent("split").path
+    #expect(trainError(common + ["--steps", "12", "--seeds", "0,1", "--out", whole]) == nil)
+    #expect(trainError(common + ["--steps", "6", "--seeds", "0,1", "--out", split]) == nil)
+    #expect(trainError(["--resume", split, "--dataset", file, "--until", "12"]) == nil)
+    for seed in [0, 1] {
+      let a = try Checkpoint.read(from: URL(fileURLWithPath: "\(whole)/seed_\(seed)/checkpoint.safetensors"))
+      let b = try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_\(seed)/checkpoint.safetensors"))
+      #expect(b.metadata["step"] == "12")
+      #expect(!a.tensors.isEmpty && a.tensors.count == b.tensors.count)
+      for (key, tensor) in a.tensors { #expect(b.tensors[key].map { tensor.isIdentical(to: $0) } == true, "seed \(seed): \(key)") }
+    }
+    // Nothing left: the call succeeds and changes nothing.
+    let before = try Data(contentsOf: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors"))
+    #expect(trainError(["--resume", split, "--dataset", file, "--until", "12"]) == nil)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors")) == before)
+    #expect(trainError(["--resume", root.path, "--dataset", file])?.contains("is not a Stitch run folder") == true)
+  }
+
   @Test func anExistingRunIsNotReplacedWithoutOverwrite() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-occupied-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: root) }

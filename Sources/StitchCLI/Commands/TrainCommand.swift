@@ -20,6 +20,7 @@ struct TrainCommand: ParsableCommand {
         stitch train --algo iql --dataset data/hopper-medium.hdf5 --env Hopper-v4 --preset hopper-medium --out runs/iql   # CORL's hopper-medium settings
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5 --until 40000   # extend a finished run
+        stitch train --resume runs/td3bc --dataset data/pendulum-medium.hdf5   # every unfinished seed of the run, in parallel
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --synthetic data/pendulum-synth.hdf5 --synthetic-ratio 0.5 --env Pendulum-v1
         stitch train --algo iql --dataset data/pendulum-medium-replay.hdf5 --env Pendulum-v1 --return-weighted 0.1
       """)
@@ -50,7 +51,7 @@ struct TrainCommand: ParsableCommand {
   var returnWeighted: Double?
   @Option(help: ArgumentHelp("Sample episodes by advantage over a linear value of their first observation (Hong et al. 2023, AW) with temperature ALPHA.", valueName: "ALPHA"))
   var advantageWeighted: Double?
-  @Option(help: "Resume the run in this seed folder from its last checkpoint.") var resume: String?
+  @Option(help: "Resume from the last checkpoint: a seed folder (RUN/seed_K), or RUN itself for all its unfinished seeds in parallel.") var resume: String?
   @Option(help: ArgumentHelp("With --resume: continue to N steps in all instead of the run's own target (saved in its config.json). Hyperparameters keep their values, e.g. IQL's actor schedule length.", valueName: "N"))
   var until: Int?
   @Flag(help: "Print the algorithm's hyperparameters and defaults, then exit.") var listConfig = false
@@ -75,7 +76,7 @@ struct TrainCommand: ParsableCommand {
 
   /// Calls the generic implementations with the algorithm's concrete type.
   struct Visitor: AlgorithmVisitor {
-    enum Action { case train, printConfig, resume(URL) }
+    enum Action { case train, printConfig, resume(URL), resumeAll(URL, [URL]) }
     let command: TrainCommand
     let action: Action
     func visit<A: Algorithm>(_ type: A.Type) throws {
@@ -83,6 +84,7 @@ struct TrainCommand: ParsableCommand {
       case .train: try command.train(type)
       case .printConfig: try command.printConfig(type)
       case .resume(let folder): try command.resumeTyped(type, folder: folder)
+      case .resumeAll(let root, let folders): try command.resumeAll(type, root: root, folders: folders)
       }
     }
   }
@@ -246,24 +248,6 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
-  func resumeRun(_ folderPath: String) throws {
-    if let until, until <= 0 { throw ValidationError("--until must be positive, got \(until)") }
-    // A resumed run keeps the configuration saved in its folder (that is what makes it bit-identical to an
-    // uninterrupted one); options that would change it are refused rather than silently ignored.
-    let ignored = [("--set", !overrides.isEmpty), ("--config", config != nil), ("--preset", preset != nil),
-                   ("--algo", algo != nil), ("--overwrite", overwrite)].filter(\.1).map(\.0)
-    if !ignored.isEmpty {
-      throw ValidationError("--resume continues a run with the configuration saved in its config.json; \(ignored.joined(separator: ", ")) cannot change it (start a new run with another --out instead)")
-    }
-    let folder = URL(fileURLWithPath: folderPath)
-    guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
-          let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
-          let type = AlgorithmRegistry.named(id) else {
-      throw ValidationError("\(folderPath) is not a Stitch run folder (no readable config.json with an algorithm)")
-    }
-    try withAlgorithm(type, Visitor(command: self, action: .resume(folder)))
-  }
-
   /// Keeps a policy snapshot at every evaluation of an online SAC run: behaviour policies ("medium", "expert")
   /// are chosen from these by their measured return (`stitch policy export`).
   static func snapshotHook<A: Algorithm>(env: String, folder: URL, seed: UInt64) -> (Int, Double, A) throws -> Void {
@@ -281,33 +265,6 @@ struct TrainCommand: ParsableCommand {
     (try? Checkpoint.read(from: folder.appendingPathComponent("checkpoint.safetensors")).counter("step")) ?? 0
   }
 
-  func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
-    if AlgorithmRegistry.isOnline(type) {
-      var trainer = try OnlineTrainer<A>.load(from: folder)
-      if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
-      if let until { trainer.options.steps = until }
-      if until != nil || lanes != "auto" { try trainer.writeConfig() }
-      trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
-      StopSignal.install()
-      let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
-      let s = try trainer.run(resume: true) { step, note in reporter.update(step, note: note) }
-      reporter.finish()
-      try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
-      return
-    }
-    guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
-    var trainer = try OfflineTrainer<A>.load(from: folder)
-    if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
-    if let until { trainer.options.steps = until }
-    if until != nil || lanes != "auto" { try trainer.writeConfig() }
-    let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
-    StopSignal.install()
-    let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
-    let extra = try synthetic.map { try DatasetFile.read($0).0 }
-    let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
-    reporter.finish()
-    try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
-  }
 }
 
 /// `--lanes auto|1|2` (train, synth): how many cores one run's matrix products use (`ProductLanes`).
