@@ -221,6 +221,10 @@ func commandError(_ arguments: [String]) -> String? {
     let before = try Data(contentsOf: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors"))
     #expect(trainError(["--resume", split, "--dataset", file, "--until", "12"]) == nil)
     #expect(try Data(contentsOf: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors")) == before)
+    // One seed folder extends alone.
+    #expect(trainError(["--resume", "\(split)/seed_1", "--dataset", file, "--until", "14"]) == nil)
+    #expect(try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors")).metadata["step"] == "14")
+    #expect(try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_0/checkpoint.safetensors")).metadata["step"] == "12")
     #expect(trainError(["--resume", root.path, "--dataset", file])?.contains("is not a Stitch run folder") == true)
   }
 

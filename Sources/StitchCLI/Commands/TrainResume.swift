@@ -40,33 +40,9 @@ extension TrainCommand {
     return object["algorithm"] as? String
   }
 
-
+  /// Resumes one seed folder from its checkpoint (to `--until`, else its own target).
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
-    if AlgorithmRegistry.isOnline(type) {
-      var trainer = try OnlineTrainer<A>.load(from: folder)
-      if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
-      if let until { trainer.options.steps = until }
-      if until != nil || lanes != "auto" { try trainer.writeConfig() }
-      trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
-      StopSignal.install()
-      let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
-      let s = try trainer.run(resume: true) { step, note in reporter.update(step, note: note) }
-      reporter.finish()
-      try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
-      return
-    }
-    guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
-    var trainer = try OfflineTrainer<A>.load(from: folder)
-    if lanes != "auto" { trainer.options.productLanes = try productLanes(concurrentRuns: 1) }
-    if let until { trainer.options.steps = until }
-    if until != nil || lanes != "auto" { try trainer.writeConfig() }
-    let (ds, _) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
-    StopSignal.install()
-    let reporter = ProgressReporter(label: "\(A.id) resume", total: trainer.options.steps, startingAt: Self.checkpointStep(folder))
-    let extra = try synthetic.map { try DatasetFile.read($0).0 }
-    let s = try trainer.run(dataset: ds, synthetic: extra, resume: true) { step, note in reporter.update(step, note: note) }
-    reporter.finish()
-    try report([.success(s)], root: folder, label: A.id, env: trainer.options.environment)
+    try resumeAll(type, root: folder, folders: [folder])
   }
 
   /// Resumes every seed of `root` that has not reached its target (`--until`, else its own), in parallel up to
@@ -92,7 +68,7 @@ extension TrainCommand {
       if start >= target && done { finished.append(folder) } else { pending.append((folder, start, target)) }
     }
     if pending.isEmpty {
-      FileHandle.standardError.write(Data("every seed of \(root.path) has reached its target; extend them with --until N\n".utf8))
+      FileHandle.standardError.write(Data("\(folders.count == 1 ? root.path : "every seed of \(root.path)") has reached its target; extend it with --until N\n".utf8))
     }
     let seedNames = pending.map { $0.folder.lastPathComponent.replacingOccurrences(of: "seed_", with: "") }.joined(separator: ",")
     let laneCount: Int? = lanes == "auto" ? nil : try productLanes(concurrentRuns: min(max(1, pending.count), ProcessInfo.processInfo.activeProcessorCount))
