@@ -319,3 +319,11 @@ func commandError(_ arguments: [String]) -> String? {
   }
 }
 
+/// Benchmarks refuse a measurement window too short to mean anything.
+@Suite struct BenchOptionTests {
+  @Test func tooShortAWindowIsRefused() {
+    #expect(commandError(["bench", "train", "--seconds", "0", "--algos", "bc"])?.contains("--seconds must be at least 0.1") == true)
+    #expect(commandError(["bench", "sgemm", "--seconds", "0.01"])?.contains("--seconds must be at least 0.1") == true)
+  }
+}
+

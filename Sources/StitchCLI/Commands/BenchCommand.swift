@@ -35,6 +35,14 @@ struct BenchOptions: ParsableArguments {
 
   var harness: BenchHarness { BenchHarness(seconds: seconds) }
 
+  /// A median over 7 timed batches needs time to measure: below 0.1 s the batches are a few calls each and the
+  /// figures (FMA-peak fractions above 1 at 0 s) mean nothing.
+  func validate() throws {
+    guard seconds.isFinite, seconds >= 0.1 else {
+      throw ValidationError("--seconds must be at least 0.1 (a median over 7 timed batches), got \(seconds)")
+    }
+  }
+
   /// Sets this thread's product lanes and OpenBLAS's threads from --threads and --split.
   func applyThreads() throws {
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
