@@ -194,6 +194,8 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(Set(steps) == [4, 8, 12], "\(steps)")
     let config = try String(contentsOfFile: out + "/seed_0/config.json", encoding: .utf8)
     #expect(config.contains("\"normalize_rewards\" : true") && config.contains("\"deterministic_actor\" : true"), "\(config)")
+    // IQL's cosine actor schedule spans the run, as CORL's spans max_timesteps.
+    #expect(config.contains("\"actor_schedule_steps\" : 12"), "\(config)")
   }
 
   /// `--resume RUN` (the run, not one seed) continues every unfinished seed to the target and ends where

@@ -14,7 +14,6 @@ for ALGO in $ALGOS; do
   # CORL's per-dataset settings (configs/offline/ALGO/ENV/KIND_v2.yaml, e.g. IQL on hopper-medium: deterministic
   # actor, normalized rewards, target rate 0.001; ReBRAC's penalties): `stitch train --preset`, CORLPresets.swift.
   EXTRA=(--preset "$NAME")
-  [ "$ALGO" = iql ] && EXTRA+=(--set actor_schedule_steps=$STEPS)
   echo "== $ALGO on $NAME: ${EXTRA[*]:-defaults}"
   $STITCH train --algo "$ALGO" --dataset "data/$NAME.hdf5" --env "$ENV" --steps "$STEPS" --seeds 0,1,2 \
     --eval-every $((STEPS / 10)) --eval-episodes 10 --checkpoint-every $((STEPS / 4)) --out "runs/table/$NAME/$ALGO" "${EXTRA[@]}"

@@ -24,9 +24,13 @@ public struct TaskSpec: Codable, Sendable, Equatable {
 public struct TrainingDefaults: Sendable, Equatable {
   public var batchSize: Int
   public var normalizeObservations: Bool
-  public init(batchSize: Int = 256, normalizeObservations: Bool = true) {
+  /// Configuration keys whose reference value is the run's own length (IQL's cosine actor schedule spans CORL's
+  /// `max_timesteps`): `stitch train` sets them to `--steps` unless a preset, file or `--set` gives them.
+  public var runLengthKeys: [String]
+  public init(batchSize: Int = 256, normalizeObservations: Bool = true, runLengthKeys: [String] = []) {
     self.batchSize = batchSize
     self.normalizeObservations = normalizeObservations
+    self.runLengthKeys = runLengthKeys
   }
 }
 

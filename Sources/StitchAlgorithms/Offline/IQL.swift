@@ -27,9 +27,13 @@ public struct IQL: Algorithm {
     public var actorLearningRate: Float = 3e-4
     public var criticLearningRate: Float = 3e-4
     public var valueLearningRate: Float = 3e-4
-    /// Steps of the cosine actor-LR schedule (the run length; 1M in CORL).
+    /// Steps of the cosine actor-LR schedule: CORL's `CosineAnnealingLR(actor_optimizer, max_timesteps)` spans the
+    /// run, so `stitch train` sets it to `--steps` (`trainingDefaults.runLengthKeys`); 1M, CORL's run length, for
+    /// code that builds the configuration itself.
     public var actorScheduleSteps = 1_000_000
   }
+
+  public static var trainingDefaults: TrainingDefaults { TrainingDefaults(runLengthKeys: ["actor_schedule_steps"]) }
 
   public static let id = "iql"
   public static let summary = "Implicit Q-Learning (Kostrikov et al. 2022): expectile values + advantage-weighted actor"

@@ -161,7 +161,9 @@ struct TrainCommand: ParsableCommand {
     let chosenPreset = try self.preset.map { name in
       do { return try CORLPresets.preset(algorithm: A.id, dataset: name) } catch { throw ValidationError("--preset: \(error)") }
     }
-    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, presets: chosenPreset?.overrides ?? [],
+    // Keys whose reference value is the run's length come first, so a preset, the file or --set still win.
+    let runLength = A.trainingDefaults.runLengthKeys.map { "\($0)=\(steps)" }
+    let configuration = try ConfigResolver.resolve(A.defaultConfiguration, presets: runLength + (chosenPreset?.overrides ?? []),
                                                    file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
     if let name = self.preset, let chosenPreset {
       FileHandle.standardError.write(Data("preset \(CORLPresets.canonicalName(name)) (CORL's \(A.id) config): \(chosenPreset.flags)\n".utf8))
