@@ -36,6 +36,17 @@ struct RunConfigFile<C: Codable>: Codable {
   }
 }
 
+/// What a seed folder's `config.json` says about its run, read without knowing the algorithm's configuration
+/// type (to pick that type, or to name a run with no finished seed): nil when the folder has no readable one.
+public enum RunFolderIdentity {
+  public static func read(_ folder: URL) -> (algorithm: String, environment: String?)? {
+    guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let algorithm = object["algorithm"] as? String else { return nil }
+    return (algorithm, (object["options"] as? [String: Any])?["environment"] as? String)
+  }
+}
+
 /// A run folder that cannot be used: missing, or its `config.json` missing or unreadable.
 public struct RunFolderError: Error, CustomStringConvertible {
   public let description: String

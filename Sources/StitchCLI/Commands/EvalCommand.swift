@@ -115,9 +115,7 @@ enum RunEvaluation {
     }
     let folder = isFolder.boolValue ? path : path.deletingLastPathComponent()
     let checkpoint = isFolder.boolValue ? path.appendingPathComponent("checkpoint.safetensors") : path
-    guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
-          let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let id = object["algorithm"] as? String,
-          let type = AlgorithmRegistry.named(id) else {
+    guard let id = RunFolderIdentity.read(folder)?.algorithm, let type = AlgorithmRegistry.named(id) else {
       throw ValidationError("\(folder.path) is not a Stitch run folder (no readable config.json naming an algorithm)")
     }
     return try withAlgorithm(type, Visitor(folder: folder, checkpoint: checkpoint, environment: environment, episodes: episodes, seed: seed))

@@ -161,10 +161,7 @@ struct ReportCommand: ParsableCommand {
   /// seed has finished); "?" where none says.
   static func configIdentity(_ root: URL, seeds: [String]) -> (String, String) {
     for folder in [root] + seeds.map({ root.appendingPathComponent($0) }) {
-      guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
-            let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let algorithm = config["algorithm"] as? String else { continue }
-      return (algorithm, ((config["options"] as? [String: Any])?["environment"] as? String) ?? "?")
+      if let identity = RunFolderIdentity.read(folder) { return (identity.algorithm, identity.environment ?? "?") }
     }
     return ("?", "?")
   }

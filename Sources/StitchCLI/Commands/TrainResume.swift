@@ -34,11 +34,7 @@ extension TrainCommand {
   }
 
   /// The algorithm id in a seed folder's config.json, or nil when it has none.
-  static func algorithmID(in folder: URL) -> String? {
-    guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("config.json").path),
-          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-    return object["algorithm"] as? String
-  }
+  static func algorithmID(in folder: URL) -> String? { RunFolderIdentity.read(folder)?.algorithm }
 
   /// Resumes one seed folder from its checkpoint (to `--until`, else its own target).
   func resumeTyped<A: Algorithm>(_ type: A.Type, folder: URL) throws {
