@@ -20,13 +20,17 @@ extension TrainCommand {
       return try withAlgorithm(type, Visitor(command: self, action: .resume(folder)))
     }
     // RUN itself (the folder `--out` named): every seed folder in it.
-    let seeds = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+    // Each seed folder's config.json is read once: (folder, algorithm id) for those that name one.
+    let identified = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
       .filter { $0.hasPrefix("seed_") }.sorted { (Int($0.dropFirst(5)) ?? 0) < (Int($1.dropFirst(5)) ?? 0) }
-      .map { folder.appendingPathComponent($0) }.filter { Self.algorithmID(in: $0) != nil }
-    guard let first = seeds.first, let id = Self.algorithmID(in: first), let type = AlgorithmRegistry.named(id) else {
+      .compactMap { name -> (URL, String)? in
+        let seed = folder.appendingPathComponent(name)
+        return Self.algorithmID(in: seed).map { (seed, $0) }
+      }
+    guard let first = identified.first, let type = AlgorithmRegistry.named(first.1) else {
       throw ValidationError("\(folderPath) is not a Stitch run folder (no readable config.json with an algorithm, and no seed_K folders holding one)")
     }
-    let ids = Set(seeds.compactMap { Self.algorithmID(in: $0) })
+    let seeds = identified.map(\.0), ids = Set(identified.map(\.1))
     guard ids.count == 1 else {
       throw ValidationError("the seed folders of \(folderPath) hold different algorithms (\(ids.sorted().joined(separator: ", "))); resume them one by one")
     }
