@@ -8,10 +8,14 @@ public protocol CheckedConfiguration {
   /// The reference implementation's names for hyperparameters spelled otherwise here (CORL's `cql_alpha` →
   /// `conservative_weight`), so that a user who types the name from the paper's code is told the key.
   static var referenceNames: [String: String] { get }
+  /// Keys this configuration spelled otherwise in earlier releases (old snake_case key → current key), so that a
+  /// run folder's `config.json` written before a rename still resumes (`RunConfigFile` maps them on reading).
+  static var formerKeys: [String: String] { get }
 }
 
 extension CheckedConfiguration {
   public static var referenceNames: [String: String] { [:] }
+  public static var formerKeys: [String: String] { [:] }
 }
 
 /// The problems found in one configuration, each naming its key, its value and the range it must lie in.

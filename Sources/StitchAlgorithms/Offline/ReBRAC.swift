@@ -131,8 +131,12 @@ public struct ReBRAC: Algorithm {
       let penalty = (pi - batch.actions).square().sum(axis: 1)
       return (config.actorPenalty * penalty - lambda * q).mean()
     }
+    // The target actor moves toward the actor from *before* this step, as CORL's `update_actor` does
+    // (`optax.incremental_update(actor.params, actor.target_params, tau)` with `actor` the pre-step state); the
+    // target critics toward the critics after this update's critic step (`critic` there is `new_critic`).
+    let actorBeforeStep = actor
     actorOptimizer.update(&actor, along: actorGrad)
-    targetActor.moveTowards(actor, rate: config.targetUpdateRate)
+    targetActor.moveTowards(actorBeforeStep, rate: config.targetUpdateRate)
     targetCritics.moveTowards(self.critics, rate: config.targetUpdateRate)
     metrics["actor_loss"] = Double(actorLoss)
     return metrics
