@@ -27,15 +27,22 @@ let package = Package(
     .target(
       name: "StitchEnvironments", dependencies: ["CMuJoCo"],
       resources: [.copy("Resources")], swiftSettings: swiftSettings),
+    // The algorithms' math: one file per method (Offline/, Online/), the pieces they share (Core/), and what an
+    // algorithm needs to declare (TaskSpec, its configuration's checks). No loops, files or environments.
     .target(
-      name: "StitchAlgorithms",
-      dependencies: ["StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchDiffusion"],
+      name: "StitchAlgorithms", dependencies: ["StitchTensor", "StitchNN", "StitchData"], swiftSettings: swiftSettings),
+    // The training engine: phases and trainers, run folders, metrics, configuration resolution and presets,
+    // plots, reports' inputs; dataset making (behaviour policies, DatasetMaker) and SynthER's data generation.
+    .target(
+      name: "StitchTraining",
+      dependencies: ["StitchAlgorithms", "StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchDiffusion"],
       resources: [.copy("Resources")], swiftSettings: swiftSettings),
     .target(name: "StitchDiffusion", dependencies: ["StitchTensor", "StitchNN"], swiftSettings: swiftSettings),
     .target(
       name: "Stitch",
       dependencies: [
-        "StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchAlgorithms", "StitchDiffusion",
+        "StitchTensor", "StitchNN", "StitchData", "StitchEnvironments", "StitchAlgorithms", "StitchTraining",
+        "StitchDiffusion",
       ],
       swiftSettings: swiftSettings),
     .target(
@@ -58,7 +65,7 @@ let package = Package(
     // picks (see Sources/CGemm/include/stitch_gemm.h).
     .target(name: "CGemm", linkerSettings: [.linkedLibrary("dl")]),
     .target(
-      name: "StitchTestSupport", dependencies: ["Stitch"], path: "Tests/StitchTestSupport",
+      name: "StitchTestSupport", dependencies: ["StitchTensor"], path: "Tests/StitchTestSupport",
       swiftSettings: swiftSettings),
 
     // MARK: - Unit test bundles
@@ -79,6 +86,8 @@ let package = Package(
     .testTarget(
       name: "StitchAlgorithmsTests", dependencies: ["StitchAlgorithms", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "StitchTrainingTests", dependencies: ["StitchTraining", "StitchTestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchCLITests", dependencies: ["StitchCLI", "StitchTestSupport"], swiftSettings: swiftSettings),
   ]

@@ -4,4 +4,5 @@
 @_exported import StitchDiffusion
 @_exported import StitchEnvironments
 @_exported import StitchNN
+@_exported import StitchTraining
 @_exported import StitchTensor

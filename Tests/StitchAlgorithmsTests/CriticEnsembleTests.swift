@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 import Testing
 @testable import StitchAlgorithms
 

@@ -1,6 +1,9 @@
 import Foundation
-import Testing
+import StitchData
+import StitchNN
+import StitchTensor
 import StitchTestSupport
+import Testing
 @testable import StitchAlgorithms
 
 @Suite struct EnsembleSACTests {

@@ -1,5 +1,5 @@
 import Foundation
-import Stitch
+import StitchTensor
 
 /// Shared helpers for Stitch's test bundles (conformance checkers, fixtures, toy problems).
 public enum TestSupport {

@@ -1,8 +1,6 @@
-@_exported import StitchDiffusion
-@_exported import StitchData
-@_exported import StitchEnvironments
-@_exported import StitchNN
-@_exported import StitchTensor
+import StitchData
+import StitchNN
+import StitchTensor
 
 /// What an algorithm needs to know about its task: sizes and the action bounds.
 ///

@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 /// The soft actor-critic with N critics that SAC-N and EDAC share (An, Moon, Kim & Song, "Uncertainty-Based
 /// Offline Reinforcement Learning with Diversified Q-Ensemble", NeurIPS 2021, arXiv 2110.01548; CORL
 /// `algorithms/offline/edac.py`, `sac_n.py`):

@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 /// Behaviour cloning: regress the dataset's actions with a deterministic tanh policy.
 ///
 /// Pomerleau 1991; as CORL's `any_percent_bc.py` (frac 1.0): MLP 256×256 with ReLU and tanh output,

@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 /// EDAC: SAC with N critics and a diversity penalty on their action gradients (An et al., NeurIPS 2021,
 /// arXiv 2110.01548, eq. 4). Defaults: CORL `algorithms/offline/edac.py` (N = 10, η = 1, lrs 3e-4, τ 5e-3,
 /// γ 0.99, 3 × 256; per-dataset N and η in FACTS.md §2e, e.g. hopper N = 50). No state normalisation (CORL).

@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 /// SAC-N: SAC with N critics and the minimum over all of them in the target and the actor loss (An et al.,
 /// NeurIPS 2021, §3, the ensemble baseline EDAC builds on). Defaults: CORL `algorithms/offline/sac_n.py` (N = 10,
 /// lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in FACTS.md §2e: halfcheetah 10, walker2d 20, hopper-medium

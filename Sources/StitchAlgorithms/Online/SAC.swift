@@ -1,3 +1,6 @@
+import StitchData
+import StitchNN
+import StitchTensor
 /// Soft Actor-Critic with twin critics and automatic entropy tuning.
 ///
 /// Haarnoja et al., "Soft Actor-Critic Algorithms and Applications", 2018, arXiv 1812.05905: critic target

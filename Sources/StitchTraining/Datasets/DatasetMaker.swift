@@ -1,0 +1,146 @@
+import Foundation
+import StitchAlgorithms
+import StitchData
+import StitchDiffusion
+import StitchEnvironments
+import StitchNN
+import StitchTensor
+
+/// Makes datasets the way D4RL did (Fu et al. 2020, §4 and `scripts/generation/mujoco/collect_data.py`): roll out
+/// a behaviour policy — sampling its stochastic actions — and record every transition; `terminals` mark
+/// environment terminations, `timeouts` the time-limit cut; an episode cut by the dataset size is marked as a
+/// timeout too (it did not terminate).
+///
+/// Kinds: `random` (uniform actions), `medium` and `expert` (bundled SAC policies), `medium-expert` (the
+/// concatenation of a medium and an expert dataset of the given size each, as D4RL). `medium-replay` is cut from
+/// the replay buffer of the medium policy's training run (`mediumReplay(_:run:until:)`).
+public enum DatasetMaker {
+  /// Errors making datasets.
+  public enum MakeError: Error, CustomStringConvertible {
+    case badName(String)
+    public var description: String {
+      switch self { case .badName(let s): return s }
+    }
+  }
+
+  /// Splits "pendulum-medium" into the task family and the kind.
+  public static func parse(_ name: String) throws -> (family: String, kind: String) {
+    for kind in ["medium-expert", "medium-replay", "random", "medium", "expert"] where name.hasSuffix("-" + kind) {
+      return (String(name.dropLast(kind.count + 1)), kind)
+    }
+    // A typo in the kind ("hopper-mediun") gets the nearest valid name.
+    let kinds = ["random", "medium", "expert", "medium-expert", "medium-replay"]
+    var hint = ""
+    if let dash = name.firstIndex(of: "-") {
+      let family = name[..<dash], kind = String(name[name.index(after: dash)...])
+      if let near = ConfigResolver.closest(to: kind, in: kinds) { hint = " Did you mean '\(family)-\(near)'?" }
+    }
+    throw MakeError.badName("'\(name)' is not TASK-KIND with KIND in \(kinds.joined(separator: ", ")) (e.g. pendulum-medium).\(hint)")
+  }
+
+  /// The Gymnasium id of a task family Stitch can make data for.
+  public static func environment(for family: String) throws -> String {
+    // MuJoCo families roll out in the v4 tasks: D4RL's v2 datasets came from the v3 environments, whose dynamics
+    // and rewards v4 keeps (Gymnasium's v4 only moved to the `mujoco` bindings).
+    let known = ["pendulum": "Pendulum-v1", "mountaincarcontinuous": "MountainCarContinuous-v0", "hopper": "Hopper-v4",
+                 "halfcheetah": "HalfCheetah-v4", "walker2d": "Walker2d-v4", "ant": "Ant-v4"]
+    guard let id = known[family.lowercased()] else {
+      throw MakeError.badName("no dataset recipe for '\(family)'; available: \(known.keys.sorted().joined(separator: ", "))")
+    }
+    return id
+  }
+
+  /// Makes the dataset `name` ("pendulum-medium") with `size` transitions from `seed`.
+  public static func make(_ name: String, size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Dataset {
+    let (family, kind) = try parse(name)
+    let envID = try environment(for: family)
+    switch kind {
+    case "random": return try rollout(envID, policy: nil, size: size, seed: seed, name: name, progress: progress)
+    case "medium", "expert":
+      return try rollout(envID, policy: try BehaviourPolicy.bundled("\(family)-\(kind)"), size: size, seed: seed, name: name, progress: progress)
+    case "medium-expert":
+      var a = try make("\(family)-medium", size: size, seed: seed, progress: progress)
+      let b = try make("\(family)-expert", size: size, seed: seed &+ 1, progress: progress)
+      a.observations += b.observations; a.actions += b.actions; a.rewards += b.rewards
+      a.nextObservations += b.nextObservations; a.terminals += b.terminals; a.timeouts += b.timeouts
+      a.metadata["dataset"] = name
+      a.metadata["policy"] = "\(family)-medium + \(family)-expert"
+      return a
+    default:
+      throw MakeError.badName("\(kind) datasets are cut from a SAC run's replay buffer: stitch dataset make \(name) --from-run RUN/seed_0 --until STEP")
+    }
+  }
+
+  /// D4RL's medium-replay (Fu et al. 2020, §5): every transition SAC saw while training up to the medium policy,
+  /// i.e. the first `until` rows of the replay buffer saved in an online run's checkpoint (`stitch train --algo
+  /// sac`, which stores the buffer for exact resume), with actions mapped back to the environment's range. The
+  /// last row, when the cut falls inside an episode, is marked as a timeout (the episode did not terminate).
+  /// - Throws: when the run is not a SAC run on the task's environment, has not reached `until` steps, or its
+  ///   buffer has wrapped (its first transitions are gone).
+  public static func mediumReplay(_ name: String, run folder: URL, until: Int) throws -> Dataset {
+    let (family, kind) = try parse(name)
+    guard kind == "medium-replay" else { throw MakeError.badName("'\(name)' is not a medium-replay dataset") }
+    let envID = try environment(for: family)
+    let trainer = try OnlineTrainer<SAC>.load(from: folder)
+    guard trainer.options.environment == envID else {
+      throw MakeError.badName("\(folder.path) trained on \(trainer.options.environment), not \(envID)")
+    }
+    let c = try Checkpoint.read(from: folder.appendingPathComponent("checkpoint.safetensors"))
+    let buffer = try OnlineTrainer<SAC>.replayBuffer(from: c, capacity: trainer.options.replayCapacity)
+    guard buffer.added == buffer.count else {
+      throw MakeError.badName("the replay buffer of \(folder.path) has wrapped (\(buffer.added) added, capacity \(buffer.capacity)): its first transitions are gone")
+    }
+    guard until > 0, until <= buffer.count else {
+      throw MakeError.badName("--until \(until): the run's buffer holds \(buffer.count) transitions (the run reached step \(buffer.count))")
+    }
+    let env = try EnvironmentRegistry.make(envID)
+    let scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
+    let b = buffer.storage, od = b.observationDim, ad = b.actionDim
+    var ds = Dataset(observationDim: od, actionDim: ad)
+    for i in 0..<until {
+      let action = scaling.toEnvironment(Array(b.actions[i * ad ..< (i + 1) * ad])).map(Float.init)
+      ds.append(observation: Array(b.observations[i * od ..< (i + 1) * od]), action: action, reward: b.rewards[i],
+                nextObservation: Array(b.nextObservations[i * od ..< (i + 1) * od]), terminal: b.terminals[i],
+                timeout: b.timeouts[i] || (i == until - 1 && !b.terminals[i]))
+    }
+    ds.metadata = [
+      "dataset": name, "environment": envID, "policy": "SAC replay buffer, steps 1-\(until)", "run": folder.path,
+      "seed": String(trainer.options.seed), "stitch_version": StitchVersion.string, "algorithm": "SAC",
+    ]
+    return ds
+  }
+
+  static func rollout(_ envID: String, policy: BehaviourPolicy?, size: Int, seed: UInt64, name: String, progress: ((Int) -> Void)?) throws -> Dataset {
+    var env = try EnvironmentRegistry.make(envID)
+    let root = RandomStream(seed: seed)
+    var actions = root.child(named: "actions")
+    let resets = root.child(named: "env")
+    var ds = Dataset(observationDim: env.observationSpace.size, actionDim: env.actionSpace.size)
+    var episode = 0
+    func resetSeed() -> UInt64 { var s = resets.split(UInt64(episode)); return s.next() }
+    var obs = try env.reset(seed: resetSeed()).observation
+    while ds.count < size {
+      let a: [Double]
+      if let policy { a = policy.act(obs, exploring: true, rng: &actions) } else {
+        a = env.actionSpace.low.indices.map { i in
+          env.actionSpace.low[i] + Double(actions.nextFloat()) * (env.actionSpace.high[i] - env.actionSpace.low[i])
+        }
+      }
+      let s = try env.step(a)
+      let cut = ds.count + 1 == size && !s.terminated
+      ds.append(observation: obs.map(Float.init), action: a.map(Float.init), reward: Float(s.reward),
+                nextObservation: s.observation.map(Float.init), terminal: s.terminated, timeout: s.truncated || cut)
+      obs = s.observation
+      if s.terminated || s.truncated {
+        episode += 1
+        obs = try env.reset(seed: resetSeed()).observation
+      }
+      if ds.count % 1000 == 0 { progress?(ds.count) }
+    }
+    ds.metadata = [
+      "dataset": name, "environment": envID, "policy": policy.map { "\($0.task)-\($0.kind)" } ?? "uniform random",
+      "seed": String(seed), "stitch_version": StitchVersion.string, "algorithm": policy == nil ? "random" : "SAC",
+    ]
+    return ds
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import StitchAlgorithms
+import StitchData
+import StitchDiffusion
+import StitchEnvironments
+import StitchNN
+import StitchTensor
+
+/// Options of a training run that are not hyperparameters of the algorithm (CORL's `TrainConfig` loop fields).
+public struct TrainingOptions: Codable, Sendable, Equatable {
+  /// Gradient steps (offline) or environment steps (online).
+  public var steps = 1_000_000
+  /// Minibatch size.
+  public var batchSize = 256
+  /// Evaluate every this many steps (CORL: 5000), and at the end.
+  public var evaluationInterval = 5000
+  /// Episodes per evaluation (CORL: 10).
+  public var evaluationEpisodes = 10
+  /// Average and log training metrics every this many steps.
+  public var logInterval = 1000
+  /// Write a checkpoint every this many steps (and at the end and on Ctrl-C).
+  public var checkpointInterval = 50_000
+  /// The run seed: every random stream of the run is split from it.
+  public var seed: UInt64 = 0
+  /// Normalise observations with the dataset's mean and std (ε = 1e-3), as CORL's TD3+BC/IQL/CQL.
+  public var normalizeObservations = true
+  /// Scale rewards by 1000 / (max − min episode return), CORL's `normalize_reward`.
+  public var normalizeRewards = false
+  /// Fraction of each batch drawn from the synthetic dataset when one is given (SynthER).
+  public var syntheticRatio = 0.5
+  /// Return-weighted trajectory sampling (Hong et al. 2023) with this temperature α instead of uniform
+  /// sampling; nil samples uniformly. Optional so that run folders written before it existed still resume.
+  public var returnWeightTemperature: Double? = nil
+  /// With `returnWeightTemperature`: weight episodes by advantage over a linear value of their initial
+  /// observation (AW) instead of by return (RW). nil or false: RW.
+  public var weightByAdvantage: Bool? = nil
+  /// The evaluation environment's Gymnasium id.
+  public var environment = ""
+  /// Online only: uniformly random actions for this many first steps (SAC: 5k–10k).
+  public var randomSteps = 5000
+  /// Online only: capacity of the replay buffer.
+  public var replayCapacity = 1_000_000
+  /// Cores each update's matrix products use (`ProductLanes`: 1 or 2). Part of the run's identity: results are
+  /// bit-identical run to run only with the same value, so a resumed run keeps it. nil (runs written before it
+  /// existed): 1.
+  public var productLanes: Int? = nil
+
+  public init() {}
+}
+
+/// Set when the user presses Ctrl-C: trainers checkpoint and stop at the end of the current step.
+public enum StopSignal {
+  nonisolated(unsafe) static var requested = false
+
+  /// Whether a stop was requested.
+  public static var isRequested: Bool { requested }
+
+  /// Installs a SIGINT handler that requests a clean stop (a second Ctrl-C exits at once).
+  public static func install() {
+    signal(SIGINT) { _ in
+      if StopSignal.requested { _exit(130) }
+      StopSignal.requested = true
+    }
+  }
+
+  /// Requests a stop (for tests).
+  public static func request() { requested = true }
+  public static func reset() { requested = false }
+}
+
+/// A reference-type holder so values can be shared with concurrent evaluation workers that only read them.
+final class SharedValue<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
+}

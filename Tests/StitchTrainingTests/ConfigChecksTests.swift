@@ -1,0 +1,126 @@
+import Foundation
+import StitchData
+import StitchDiffusion
+import StitchEnvironments
+import StitchNN
+import StitchTensor
+import Testing
+@testable import StitchAlgorithms
+@testable import StitchTraining
+
+/// Each registered algorithm's configuration: defaults in range, reference names pointing at real keys.
+private struct ConfigurationAudit: AlgorithmVisitor {
+  struct Finding { var id: String; var problems: [String]; var keys: Set<String>; var references: [String: String] }
+  func visit<A: Algorithm>(_ type: A.Type) throws -> Finding {
+    var checks = ConfigChecks()
+    let checked = A.defaultConfiguration as? any CheckedConfiguration
+    checked?.check(&checks)
+    let keys = Set(try ConfigResolver.entries(of: A.defaultConfiguration).map(\.key))
+    let references = (A.Configuration.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
+    return Finding(id: A.id, problems: checked == nil ? ["not a CheckedConfiguration"] : checks.problems, keys: keys, references: references)
+  }
+}
+
+@Suite struct ConfigChecksTests {
+  /// Every algorithm declares ranges, its paper defaults lie inside them, and every CORL name it maps leads to
+  /// one of its keys (a typo in a table would otherwise send users to a key that does not exist).
+  @Test func everyAlgorithmChecksItsValuesAndMapsReferenceNamesToRealKeys() throws {
+    for type in AlgorithmRegistry.all {
+      let finding = try withAlgorithm(type, ConfigurationAudit())
+      #expect(finding.problems.isEmpty, "\(finding.id): \(finding.problems)")
+      for (name, key) in finding.references {
+        #expect(finding.keys.contains(key), "\(finding.id): reference name \(name) maps to unknown key \(key)")
+        #expect(!finding.keys.contains(name), "\(finding.id): \(name) is already a key")
+      }
+    }
+  }
+
+  @Test func outOfRangeValuesAreAllNamedWithTheirRanges() {
+    do {
+      _ = try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["sampled_actions=0", "discount=1.5", "critic_hidden_sizes=256,0"])
+      Issue.record("expected an error")
+    } catch let error as ConfigResolver.ResolveError {
+      guard case .outOfRange(let problems) = error else { Issue.record("wrong error \(error)"); return }
+      #expect(problems.count == 3)
+      #expect(problems.contains("sampled_actions = 0 must be at least 1"))
+      #expect(problems.contains("discount = 1.5 must lie in [0, 1]"))
+      #expect(problems.contains("critic_hidden_sizes = [256, 0] must list widths of at least 1"))
+    } catch { Issue.record("wrong error \(error)") }
+    #expect(throws: ConfigResolver.ResolveError.self) { try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["expectile=1"]) }
+    #expect(throws: ConfigResolver.ResolveError.self) { try ConfigResolver.resolve(EDAC.defaultConfiguration, overrides: ["critics=1"]) }
+    #expect(throws: ConfigResolver.ResolveError.self) { try ConfigResolver.resolve(TD3BC.defaultConfiguration, overrides: ["target_update_rate=0"]) }
+    #expect(throws: ConfigResolver.ResolveError.self) { try ConfigResolver.resolve(SAC.defaultConfiguration, overrides: ["initial_temperature=0"]) }
+    // Boundary values that are legitimate stay accepted.
+    #expect(throws: Never.self) { try ConfigResolver.resolve(TD3BC.defaultConfiguration, overrides: ["discount=1", "target_update_rate=1", "q_weight=0"]) }
+  }
+
+  @Test func referenceNamesNameTheKeyAndLoopSettingsNameTheOption() {
+    #expect(throws: ConfigResolver.ResolveError.referenceName("cql_alpha", key: "conservative_weight")) {
+      try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["cql_alpha=5"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.referenceName("beta", key: "temperature")) {
+      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["beta=6"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.referenceName("actor_bc_coef", key: "actor_penalty")) {
+      try ConfigResolver.resolve(ReBRAC.defaultConfiguration, overrides: ["actor_bc_coef=0.01"])
+    }
+    // A name is only translated for the algorithm whose script uses it: CQL's `temperature` is the
+    // log-sum-exp's, not IQL's β, so `beta` there is just unknown.
+    do {
+      _ = try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["beta=3"])
+      Issue.record("expected an error")
+    } catch let error as ConfigResolver.ResolveError {
+      guard case .unknownKey = error else { Issue.record("wrong error \(error)"); return }
+    } catch { Issue.record("wrong error \(error)") }
+    do {
+      _ = try ConfigResolver.resolve(TD3BC.defaultConfiguration, overrides: ["batch_size=512"])
+      Issue.record("expected an error")
+    } catch {
+      #expect("\(error)".contains("--batch-size"))
+    }
+  }
+}
+
+/// CORL's per-dataset presets: the values of its YAMLs, applied before --config/--set, and refused where CORL has
+/// no config.
+@Suite struct CORLPresetTests {
+  @Test func presetsCarryCORLsYAMLValuesAndResolve() throws {
+    let iql = try CORLPresets.preset(algorithm: "iql", dataset: "hopper-medium-v2")
+    #expect(iql.normalizeRewards)
+    let resolved = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides)
+    #expect(resolved.deterministicActor && resolved.targetUpdateRate == 0.001 && resolved.temperature == 3)
+    // --set wins over the preset.
+    let overridden = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides, overrides: ["target_update_rate=0.005"])
+    #expect(overridden.targetUpdateRate == 0.005 && overridden.deterministicActor)
+    let rebrac = try ConfigResolver.resolve(ReBRAC.defaultConfiguration, presets: try CORLPresets.preset(algorithm: "rebrac", dataset: "walker2d_medium_v2").overrides)
+    #expect(rebrac.actorPenalty == 0.05 && rebrac.criticPenalty == 0.1)
+    #expect(try CORLPresets.preset(algorithm: "edac", dataset: "hopper-medium").overrides == ["critics=50"])
+    #expect(try CORLPresets.preset(algorithm: "td3bc", dataset: "halfcheetah-medium") == TrainingPreset([]))
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sacn", dataset: "hopper-random") }
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sac", dataset: "hopper-medium") }
+    #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "iql", dataset: "pendulum-medium") }
+  }
+
+  /// Every preset of every algorithm resolves against that algorithm's configuration and stays in range.
+  @Test func everyPresetResolves() throws {
+    struct Resolve: AlgorithmVisitor {
+      func visit<A: Algorithm>(_ type: A.Type) throws -> Int {
+        guard let entry = CORLPresets.table[A.id] else { return 0 }
+        for dataset in entry.datasets {
+          _ = try ConfigResolver.resolve(A.defaultConfiguration, presets: try CORLPresets.preset(algorithm: A.id, dataset: dataset).overrides)
+        }
+        for name in entry.differences.keys { #expect(entry.datasets.contains(name), "\(A.id): preset for unconfigured \(name)") }
+        return entry.datasets.count
+      }
+    }
+    var checked = 0
+    for type in AlgorithmRegistry.all { checked += try withAlgorithm(type, Resolve()) }
+    #expect(checked == 5 * 18 + 2 * 9)
+  }
+
+  @Test func aDatasetFileNameSuggestsOnlyPresetsThatChangeSomething() {
+    #expect(CORLPresets.suggestion(algorithm: "iql", datasetFile: "data/hopper-medium.hdf5")?.name == "hopper-medium")
+    #expect(CORLPresets.suggestion(algorithm: "td3bc", datasetFile: "data/hopper-medium.hdf5") == nil)
+    #expect(CORLPresets.suggestion(algorithm: "iql", datasetFile: "data/my-own.hdf5") == nil)
+  }
+}
