@@ -151,7 +151,13 @@ import StitchTensor
     var mixedBatch = Batch(size: 10, observationDim: 1, actionDim: 1)
     var offline = Dataset(observationDim: 1, actionDim: 1)
     for _ in 0..<4 { offline.append(observation: [-1], action: [0], reward: -1, nextObservation: [0], terminal: false, timeout: false) }
-    MixedSampler(first: offline, second: buffer, ratio: 0.3).sample(into: &mixedBatch, using: &rng)
-    #expect(mixedBatch.rewards.scalars.filter { $0 == -1 }.count == 3)
+    MixedSource(first: UniformSampler(offline), second: buffer, firstFraction: 0.3).sample(into: &mixedBatch, using: &rng)
+    // The dataset's 3 rows come first, then the buffer's 7.
+    #expect(mixedBatch.rewards.scalars.prefix(3).allSatisfy { $0 == -1 })
+    #expect(mixedBatch.rewards.scalars.dropFirst(3).allSatisfy { [2, 3, 4].contains($0) })
+    // An empty buffer gives the whole batch to the dataset (an online phase before its first transition).
+    let empty = ReplayBuffer(capacity: 8, observationDim: 1, actionDim: 1)
+    MixedSource(first: UniformSampler(offline), second: empty, firstFraction: 0.3).sample(into: &mixedBatch, using: &rng)
+    #expect(mixedBatch.rewards.scalars.allSatisfy { $0 == -1 })
   }
 }

@@ -71,3 +71,65 @@ import Testing
     #expect(differences.isEmpty, "\(id) \(overrides): \(differences)")
   }
 }
+
+/// The same for a two-phase run (offline updates, then online interaction in the same run with the offline
+/// phase's normaliser and reward scale), stopped inside the offline phase, at the boundary, and inside the online
+/// phase mid-episode, for every offline algorithm. The online phase warms up with the policy, makes two updates
+/// per environment step and mixes dataset and replay rows, so a checkpoint that missed the replay buffer, the
+/// episode in progress, the exploration stream or the metric averages not yet logged (logged every 3 steps, the
+/// stops fall between) would resume on a different trajectory.
+@Suite(.serialized) struct ResumeTwoPhaseTests {
+  struct TwoPhaseCheck: AlgorithmVisitor {
+    let overrides: [String]
+    let stopAt: Int
+    let data: Phase.OnlineData
+    func visit<A: Algorithm>(_ type: A.Type) throws -> [String] {
+      let config = try ConfigResolver.resolve(A.defaultConfiguration, overrides: overrides)
+      var options = TrainingOptions()
+      options.setPhases([.offline(updates: 8), .online(environmentSteps: 12, updatesPerStep: 2, warmup: .policy(steps: 3), data: data)])
+      options.batchSize = 16
+      options.evaluationInterval = 6
+      options.evaluationEpisodes = 1
+      options.logInterval = 3
+      options.checkpointInterval = 1000
+      options.seed = 3
+      options.normalizeRewards = true
+      options.environment = "Pendulum-v1"
+      let base = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-resume2-\(A.id)-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: base) }
+      let whole = base.appendingPathComponent("whole"), split = base.appendingPathComponent("split")
+      let summary = try Trainer<A>(configuration: config, options: options, folder: whole).run(dataset: ResumeEveryAlgorithmTests.dataset)
+      var differences: [String] = []
+      if summary.steps != 20 { differences.append("the whole run ended at step \(summary.steps), not 20") }
+      var first = Trainer<A>(configuration: config, options: options, folder: split)
+      var calls = 0
+      first.shouldStop = { calls += 1; return calls > stopAt }
+      let stopped = try first.run(dataset: ResumeEveryAlgorithmTests.dataset)
+      if !stopped.stoppedEarly || stopped.steps != stopAt { differences.append("the first part stopped at \(stopped.steps), not \(stopAt)") }
+      var resumed = try Trainer<A>.load(from: split)
+      resumed.shouldStop = { false }
+      _ = try resumed.run(dataset: ResumeEveryAlgorithmTests.dataset, resume: true)
+      let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
+      let b = try Checkpoint.read(from: split.appendingPathComponent("checkpoint.safetensors"))
+      if a.tensors["replay.observations"]?.shape.first != 12 { differences.append("the replay buffer does not hold the 12 online steps") }
+      if a.tensors.count != b.tensors.count { differences.append("tensor sets differ: \(a.tensors.count) vs \(b.tensors.count)") }
+      for (key, tensor) in a.tensors where !(b.tensors[key].map { tensor.isIdentical(to: $0) } ?? false) { differences.append("tensor \(key)") }
+      for (key, value) in a.metadata where b.metadata[key] != value { differences.append("metadata \(key)") }
+      let logA = try String(contentsOf: whole.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+      let logB = try String(contentsOf: split.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+      if logA != logB { differences.append("metrics.jsonl") }
+      if !logA.contains("\"step\": 20,") { differences.append("no log row at the run's last step") }
+      return differences
+    }
+  }
+
+  static let cases: [(String, [String])] = ResumeEveryAlgorithmTests.cases
+
+  @Test(arguments: 0..<cases.count, [5, 8, 13]) func stoppedInEitherPhaseAndResumedEqualsUninterrupted(_ index: Int, _ stopAt: Int) throws {
+    let (id, overrides) = Self.cases[index]
+    let type = try #require(AlgorithmRegistry.named(id))
+    let data: Phase.OnlineData = index % 2 == 0 ? .mixed(datasetFraction: 0.5) : .replay
+    let differences = try withAlgorithm(type, TwoPhaseCheck(overrides: overrides, stopAt: stopAt, data: data))
+    #expect(differences.isEmpty, "\(id) \(overrides), stopped at \(stopAt), \(data): \(differences)")
+  }
+}

@@ -59,10 +59,25 @@ public protocol Algorithm {
   mutating func restore(from checkpoint: Checkpoint) throws
   /// Batch size and state normalisation of the reference implementation (default: 256, normalised).
   static var trainingDefaults: TrainingDefaults { get }
+  /// Whether `act(_:exploring: true, rng:)` returns the deterministic action (TD3+BC, ReBRAC, BC): the trainer
+  /// then adds Gaussian exploration noise in online phases, as TD3's training loop does (default: false, the
+  /// algorithm samples its own exploring actions, as SAC does).
+  static var actsDeterministically: Bool { get }
 }
 
 extension Algorithm {
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults() }
+  public static var actsDeterministically: Bool { false }
+}
+
+/// An algorithm that needs the dataset itself, not only minibatches of it (dynamics training, rollout start
+/// states, returns-to-go for calibration). The trainer calls `prepare` once per process, after the algorithm is
+/// built and, on resume, restored, and before its first update; the dataset is what minibatches are drawn from
+/// (actions in [−1, 1], rewards times `rewardScale`, observations through `normalizer`), so raw states are
+/// `normalizer`'s inverse. What `prepare` derives must depend only on its arguments, or be part of the
+/// algorithm's checkpointed state, for runs to resume bit-identically.
+public protocol DatasetConsumer {
+  mutating func prepare(dataset: Dataset, normalizer: ObservationNormalizer, rewardScale: Float) throws
 }
 
 extension Checkpoint {

@@ -15,6 +15,7 @@ public struct BC: Algorithm {
 
   public static let id = "bc"
   public static let summary = "behaviour cloning (MSE to dataset actions)"
+  public static let actsDeterministically = true
   public static var defaultConfiguration: Configuration { Configuration() }
 
   var actor: MLP

@@ -56,53 +56,13 @@ public struct ReplayBuffer: Sendable {
     added += 1
   }
 
-  /// Overwrites `batch` with transitions drawn uniformly from the buffer.
-  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
+  /// Overwrites `rows` of `batch` (all of it by default, `BatchSource`) with transitions drawn uniformly from the
+  /// buffer.
+  public func sample(into batch: inout Batch, rows: Range<Int>, using rng: inout RandomStream) {
     let n = count
     precondition(n > 0, "cannot sample from an empty replay buffer")
-    var indices = [Int](repeating: 0, count: batch.size)
-    for k in 0..<batch.size { indices[k] = rng.nextInt(below: n) }
-    UniformSampler.gather(storage, indices, into: &batch, od: storage.observationDim, ad: storage.actionDim)
-  }
-}
-
-/// Draws each minibatch from two sources at a fixed ratio (e.g. offline data and an online buffer, 50/50, as in
-/// RLPD / Cal-QL's mixed replay): the first `round(ratio · B)` rows from `first`, the rest from `second`.
-public struct MixedSampler: Sendable {
-  public let first: Dataset
-  public var second: ReplayBuffer
-  /// Fraction of each batch drawn from `first`.
-  public var ratio: Double
-  private let firstSampler: UniformSampler
-
-  public init(first: Dataset, second: ReplayBuffer, ratio: Double) {
-    self.first = first
-    self.firstSampler = UniformSampler(first)
-    self.second = second
-    self.ratio = Swift.min(Swift.max(ratio, 0), 1)
-  }
-
-  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
-    let b = batch.size
-    let fromFirst = second.count == 0 ? b : (first.count == 0 ? 0 : Int((ratio * Double(b)).rounded()))
-    var a = Batch(size: fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
-    var c = Batch(size: b - fromFirst, observationDim: first.observationDim, actionDim: first.actionDim)
-    if fromFirst > 0 { firstSampler.sample(into: &a, using: &rng) }
-    if b - fromFirst > 0 { second.sample(into: &c, using: &rng) }
-    batch.observations = Tensor.concat([a.observations.transposedRows(), c.observations.transposedRows()]).transposedRows()
-    batch.actions = Tensor.concat([a.actions.transposedRows(), c.actions.transposedRows()]).transposedRows()
-    batch.rewards = Tensor.concat([a.rewards.transposedRows(), c.rewards.transposedRows()]).transposedRows()
-    batch.nextObservations = Tensor.concat([a.nextObservations.transposedRows(), c.nextObservations.transposedRows()]).transposedRows()
-    batch.terminals = Tensor.concat([a.terminals.transposedRows(), c.terminals.transposedRows()]).transposedRows()
-  }
-}
-
-extension Tensor {
-  /// The transpose of a rank-2 tensor (a copy), used to stack rows with `concat` along the last axis.
-  func transposedRows() -> Tensor {
-    let (r, c) = (shape[0], shape[1])
-    var out = Tensor.zeros([c, r])
-    out.withUnsafeMutableBufferPointer { o in withUnsafeBufferPointer { p in for i in 0..<r { for j in 0..<c { o[j * r + i] = p[i * c + j] } } } }
-    return out
+    var indices = [Int](repeating: 0, count: rows.count)
+    for k in 0..<rows.count { indices[k] = rng.nextInt(below: n) }
+    UniformSampler.gather(storage, indices, into: &batch, offset: rows.lowerBound, od: storage.observationDim, ad: storage.actionDim)
   }
 }

@@ -105,14 +105,14 @@ public struct TrajectoryWeightedSampler: Sendable {
     return x.map { row in yMean + (0..<m).reduce(0) { $0 + w[$1] * (row[$1] - means[$1]) } }
   }
 
-  /// Overwrites `batch` with `batch.size` transitions drawn by return weight.
-  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
-    var indices = [Int](repeating: 0, count: batch.size)
-    for k in 0..<batch.size {
+  /// Overwrites `rows` of `batch` (all of it by default, `BatchSource`) with transitions drawn by return weight.
+  public func sample(into batch: inout Batch, rows range: Range<Int>, using rng: inout RandomStream) {
+    var indices = [Int](repeating: 0, count: range.count)
+    for k in 0..<range.count {
       let e = episodes[alias.draw(&rng)]
       indices[k] = e.start + rng.nextInt(below: e.length)
     }
-    rows.gather(indices, into: &batch)
+    rows.gather(indices, into: &batch, offset: range.lowerBound)
   }
 }
 

@@ -71,24 +71,3 @@ public struct UniformSampler: Sendable {
     } } }
   }
 }
-
-/// Draws each minibatch from two datasets in a fixed proportion: the first `round((1 − ratio)·B)` rows from
-/// `real`, the rest from `synthetic` (SynthER's mixed replay, `diffusion_sample_ratio`; ratio 1 trains on
-/// synthetic data only, as SynthER's offline experiments do).
-public struct MixedDatasetSampler: Sendable {
-  public let real: UniformSampler
-  public let synthetic: UniformSampler
-  public let ratio: Double
-
-  public init(real: Dataset, synthetic: Dataset, ratio: Double) {
-    self.real = UniformSampler(real)
-    self.synthetic = UniformSampler(synthetic)
-    self.ratio = Swift.min(Swift.max(ratio, 0), 1)
-  }
-
-  public func sample(into batch: inout Batch, using rng: inout RandomStream) {
-    let fromReal = Int(((1 - ratio) * Double(batch.size)).rounded())
-    if fromReal > 0 { real.sample(into: &batch, rows: 0..<fromReal, using: &rng) }
-    if fromReal < batch.size { synthetic.sample(into: &batch, rows: fromReal..<batch.size, using: &rng) }
-  }
-}

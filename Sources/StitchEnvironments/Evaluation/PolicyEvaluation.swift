@@ -22,12 +22,10 @@ public struct EvaluationResult: Sendable {
 /// Runs evaluation episodes on all cores.
 public enum PolicyEvaluation {
   /// Runs `episodes` episodes of task `id`, episode i reset with seed `seed + i`, in parallel across cores
-  /// (one environment per episode), so the result is the same whatever the scheduling.
-  /// - Parameters:
-  ///   - policy: maps an observation to an action; called concurrently from several threads.
-  /// - Throws: the first environment error (unknown id, invalid action).
-  public static func run(_ id: String, episodes: Int = 10, seed: UInt64 = 0,
-                         policy: @escaping @Sendable ([Double]) -> [Double]) throws -> EvaluationResult {
+  /// (one environment and one copy of `policy` per episode, reset at the episode's start), so the result is the
+  /// same whatever the scheduling.
+  /// - Throws: the first environment or policy error (unknown id, invalid action, wrong observation width).
+  public static func run(_ id: String, episodes: Int = 10, seed: UInt64 = 0, policy: some EpisodePolicy) throws -> EvaluationResult {
     _ = try EnvironmentRegistry.make(id)  // fail fast on an unknown id
     let results = UnsafeMutableBufferPointer<(Double, Int, String?)>.allocate(capacity: episodes)
     results.initialize(repeating: (0, 0, nil))
@@ -36,13 +34,16 @@ public enum PolicyEvaluation {
     DispatchQueue.concurrentPerform(iterations: episodes) { i in
       do {
         var env = try EnvironmentRegistry.make(id)
+        var agent = policy
+        agent.reset()
         var obs = try env.reset(seed: seed &+ UInt64(i)).observation
-        var total = 0.0, length = 0
+        var total = 0.0, length = 0, reward = 0.0
         while true {
-          let s = try env.step(policy(obs))
+          let s = try env.step(agent.act(obs, lastReward: reward))
           total += s.reward
           length += 1
           obs = s.observation
+          reward = s.reward
           if s.terminated || s.truncated { break }
         }
         sink.set(i, (total, length, nil))
@@ -52,6 +53,12 @@ public enum PolicyEvaluation {
     }
     if let failure = results.first(where: { $0.2 != nil })?.2 { throw EnvironmentError.invalidAction(failure) }
     return EvaluationResult(returns: results.map(\.0), lengths: results.map(\.1), task: id)
+  }
+
+  /// Runs a memoryless policy (a function of the observation, called concurrently from several threads).
+  public static func run(_ id: String, episodes: Int = 10, seed: UInt64 = 0,
+                         policy: @escaping @Sendable ([Double]) -> [Double]) throws -> EvaluationResult {
+    try run(id, episodes: episodes, seed: seed, policy: StatelessPolicy(policy))
   }
 }
 

@@ -23,7 +23,8 @@ struct RunConfigFile<C: Codable>: Codable {
     try AtomicFile.write(try encoder.encode(self), to: Self.url(in: folder))
   }
 
-  static func read(from folder: URL) throws -> RunConfigFile<C> {
+  /// Reads a run folder's `config.json`; with `defaults`, completes an older file's configuration (`completed`).
+  static func read(from folder: URL, defaults: C? = nil) throws -> RunConfigFile<C> {
     let file = url(in: folder)
     guard let data = FileManager.default.contents(atPath: file.path) else {
       var isFolder: ObjCBool = false
@@ -35,10 +36,31 @@ struct RunConfigFile<C: Codable>: Codable {
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
     do {
-      return try decoder.decode(RunConfigFile<C>.self, from: data)
+      return try decoder.decode(RunConfigFile<C>.self, from: defaults.map { try completed(data, defaults: $0, file: file) } ?? data)
+    } catch let error as RunFolderError {
+      throw error
     } catch {
       throw RunFolderError("\(file.path) is not a run configuration this Stitch can read: \(error)")
     }
+  }
+
+  /// The file's configuration completed with `defaults` for keys added since it was written, and keys renamed
+  /// since (`CheckedConfiguration.formerKeys`) under their current names, so an older run folder resumes with the
+  /// values it trained with. A key this Stitch does not know is an error naming it (a value silently dropped
+  /// would resume a different run).
+  static func completed(_ data: Data, defaults: C, file: URL) throws -> Data {
+    guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+          var saved = object["configuration"] as? [String: Any] else { return data }
+    let known = try ConfigResolver.encode(defaults).mapValues(\.jsonObject)
+    for (old, new) in (C.self as? any CheckedConfiguration.Type)?.formerKeys ?? [:] where saved[old] != nil && saved[new] == nil {
+      saved[new] = saved.removeValue(forKey: old)
+    }
+    let unknown = saved.keys.filter { known[$0] == nil }.sorted()
+    guard unknown.isEmpty else {
+      throw RunFolderError("\(file.path): configuration key(s) \(unknown.joined(separator: ", ")) are not hyperparameters of this Stitch's \(object["algorithm"] ?? "algorithm") (known: \(known.keys.sorted().joined(separator: ", ")))")
+    }
+    object["configuration"] = known.merging(saved) { _, fromFile in fromFile }
+    return try JSONSerialization.data(withJSONObject: object)
   }
 }
 

@@ -44,8 +44,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// bit-identical run to run only with the same value, so a resumed run keeps it. nil (runs written before it
   /// existed): 1.
   public var productLanes: Int? = nil
+  /// The run's phases (offline updates, online interaction, …; `Phase`). nil: one phase of `steps`, offline or, for
+  /// an online algorithm, online after `randomSteps` random steps (every run written before phases existed).
+  public var phases: [Phase]? = nil
+  /// σ of the Gaussian exploration noise deterministic actors (TD3+BC, ReBRAC, BC) add in online phases, in the
+  /// normalised action box [−1, 1] (TD3's `expl_noise` = 0.1 of `max_action`). nil: 0.1.
+  public var explorationNoise: Double? = nil
 
   public init() {}
+
+  /// Sets the run's phases and `steps` to their total (the run's length, which `phases` must agree with).
+  public mutating func setPhases(_ phases: [Phase]) {
+    self.phases = phases
+    steps = phases.reduce(0) { $0 + $1.length }
+  }
 }
 
 /// Set when the user presses Ctrl-C: trainers checkpoint and stop at the end of the current step.
