@@ -1,4 +1,7 @@
 import Foundation
+import StitchData
+import StitchNN
+import StitchTensor
 import Testing
 @testable import StitchAlgorithms
 
