@@ -6,7 +6,7 @@ import Testing
 @testable import StitchAlgorithms
 
 /// What the one-update oracle tests share: reading a fixture made by scripts/fixtures/make_*_fixture*.py,
-/// building a batch from its `batchK.*` tensors, and comparing Stitch's tensors with PyTorch's.
+/// building a batch from its `batchK.*` tensors, and comparing Stitch's tensors with the reference's (PyTorch or JAX).
 enum Oracle {
   /// The tensors of `Fixtures/<file>`.
   static func load(_ file: String) throws -> [String: Tensor] {
@@ -37,11 +37,11 @@ enum Oracle {
     return b
   }
 
-  /// Elementwise |a − b| ≤ absolute + relative·|b| (b is PyTorch's value).
+  /// Elementwise |a − b| ≤ absolute + relative·|b| (b is the reference's value).
   static func close(_ a: Tensor, _ b: Tensor, _ what: String, relative: Float = 2e-4, absolute: Float = 2e-6) {
     #expect(a.shape == b.shape, "\(what): shape \(a.shape) vs \(b.shape)")
     let worst = zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) / (absolute + relative * Swift.abs($1)) }.max() ?? 0
-    #expect(worst <= 1, "\(what): worst error ratio \(worst) (Stitch \(a.scalars.prefix(4)), PyTorch \(b.scalars.prefix(4)))")
+    #expect(worst <= 1, "\(what): worst error ratio \(worst) (Stitch \(a.scalars.prefix(4)), reference \(b.scalars.prefix(4)))")
   }
 
   /// A logged metric against the fixture's one-element tensor `name`.

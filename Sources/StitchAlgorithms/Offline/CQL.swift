@@ -283,9 +283,11 @@ public struct CQL: Algorithm {
     try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
     try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
     try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
+    // log α' steps only under `lagrange`; before its first step its optimiser has no moments (step "0"). Anything
+    // else (a missing or malformed step, a missing or misshapen moment) is an error naming the entry.
     if c.metadata["cql_alpha_optimizer.step"] != "0" {
       conservativeOptimizer.prepare(for: logConservative)
-      try? c.restore(optimizer: &conservativeOptimizer, from: "cql_alpha_optimizer.")
+      try c.restore(optimizer: &conservativeOptimizer, from: "cql_alpha_optimizer.")
     }
     noise = try c.randomStream("noise_rng")
     updates = try c.counter("updates")
