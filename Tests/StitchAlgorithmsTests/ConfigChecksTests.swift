@@ -4,14 +4,18 @@ import Testing
 
 /// Each registered algorithm's configuration: defaults in range, reference names pointing at real keys.
 private struct ConfigurationAudit: AlgorithmVisitor {
-  struct Finding { var id: String; var problems: [String]; var keys: Set<String>; var references: [String: String] }
+  struct Finding {
+    var id: String; var problems: [String]; var keys: Set<String>; var references: [String: String]; var formerKeys: [String: String]
+  }
   func visit<A: Algorithm>(_ type: A.Type) throws -> Finding {
     var checks = ConfigChecks()
     let checked = A.defaultConfiguration as? any CheckedConfiguration
     checked?.check(&checks)
     let keys = Set(try ConfigResolver.entries(of: A.defaultConfiguration).map(\.key))
     let references = (A.Configuration.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
-    return Finding(id: A.id, problems: checked == nil ? ["not a CheckedConfiguration"] : checks.problems, keys: keys, references: references)
+    let former = (A.Configuration.self as? any CheckedConfiguration.Type)?.formerKeys ?? [:]
+    return Finding(id: A.id, problems: checked == nil ? ["not a CheckedConfiguration"] : checks.problems, keys: keys,
+                   references: references, formerKeys: former)
   }
 }
 
@@ -26,6 +30,31 @@ private struct ConfigurationAudit: AlgorithmVisitor {
         #expect(finding.keys.contains(key), "\(finding.id): reference name \(name) maps to unknown key \(key)")
         #expect(!finding.keys.contains(name), "\(finding.id): \(name) is already a key")
       }
+      for (old, key) in finding.formerKeys {
+        #expect(finding.keys.contains(key), "\(finding.id): former key \(old) maps to unknown key \(key)")
+        #expect(!finding.keys.contains(old), "\(finding.id): former key \(old) is a key again")
+      }
+    }
+  }
+
+  /// One name per meaning: IQL's β is `beta`, CQL's log-sum-exp temperature `logsumexp_temperature`; no
+  /// configuration has a bare `temperature` key. The old spelling is told as renamed, and CORL's names still lead
+  /// to the key.
+  @Test func renamedKeysAreToldAsRenamed() throws {
+    #expect(try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["beta=6"]).beta == 6)
+    #expect(try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["logsumexp_temperature=2"]).logsumexpTemperature == 2)
+    #expect(throws: ConfigResolver.ResolveError.formerKey("temperature", key: "beta")) {
+      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["temperature=6"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.formerKey("temperature", key: "logsumexp_temperature")) {
+      try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["temperature=2"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.referenceName("cql_temp", key: "logsumexp_temperature")) {
+      try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["cql_temp=2"])
+    }
+    #expect("\(ConfigResolver.ResolveError.formerKey("temperature", key: "beta"))".contains("--set beta=VALUE"))
+    for type in AlgorithmRegistry.all {
+      #expect(!(try withAlgorithm(type, ConfigurationAudit())).keys.contains("temperature"))
     }
   }
 
@@ -52,14 +81,14 @@ private struct ConfigurationAudit: AlgorithmVisitor {
     #expect(throws: ConfigResolver.ResolveError.referenceName("cql_alpha", key: "conservative_weight")) {
       try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["cql_alpha=5"])
     }
-    #expect(throws: ConfigResolver.ResolveError.referenceName("beta", key: "temperature")) {
-      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["beta=6"])
+    #expect(throws: ConfigResolver.ResolveError.referenceName("iql_tau", key: "expectile")) {
+      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["iql_tau=0.9"])
     }
     #expect(throws: ConfigResolver.ResolveError.referenceName("actor_bc_coef", key: "actor_penalty")) {
       try ConfigResolver.resolve(ReBRAC.defaultConfiguration, overrides: ["actor_bc_coef=0.01"])
     }
-    // A name is only translated for the algorithm whose script uses it: CQL's `temperature` is the
-    // log-sum-exp's, not IQL's β, so `beta` there is just unknown.
+    // A name is only translated for the algorithm whose script uses it: `beta` is IQL's β, CQL has no β, so
+    // `beta` there is just unknown.
     do {
       _ = try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["beta=3"])
       Issue.record("expected an error")
@@ -82,7 +111,7 @@ private struct ConfigurationAudit: AlgorithmVisitor {
     let iql = try CORLPresets.preset(algorithm: "iql", dataset: "hopper-medium-v2")
     #expect(iql.normalizeRewards)
     let resolved = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides)
-    #expect(resolved.deterministicActor && resolved.targetUpdateRate == 0.001 && resolved.temperature == 3)
+    #expect(resolved.deterministicActor && resolved.targetUpdateRate == 0.001 && resolved.beta == 3)
     // --set wins over the preset.
     let overridden = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides, overrides: ["target_update_rate=0.005"])
     #expect(overridden.targetUpdateRate == 0.005 && overridden.deterministicActor)
