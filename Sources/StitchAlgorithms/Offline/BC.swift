@@ -1,7 +1,9 @@
 /// Behaviour cloning: regress the dataset's actions with a deterministic tanh policy.
 ///
-/// Pomerleau 1991; as CORL's `any_percent_bc.py` (frac 1.0): MLP 256×256 with ReLU and tanh output,
-/// loss ‖π(s) − a‖² averaged, Adam 3e-4. Differences from the reference: none known.
+/// Pomerleau, "Efficient Training of Artificial Neural Networks for Autonomous Navigation", Neural Computation
+/// 1991: minimise E_(s,a)~D ‖π(s) − a‖² (mean over the batch and the action's entries). Reference code: CORL
+/// `algorithms/offline/any_percent_bc.py` with `frac` 1.0 (every trajectory): MLP 256×256 with ReLU and tanh
+/// output, Adam 3e-4, batch 256, normalised states. Differences from the reference: none known.
 public struct BC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// Hidden layer sizes of the actor.

@@ -19,8 +19,11 @@ import Glibc
 /// `init_module_weights` on the actor without `orthogonal_init`); the critics are orthogonal with gain √2 and zero
 /// biases in hidden layers and gain 1e-2 at the output (`orthogonal_init: true` in every locomotion YAML).
 /// CQL-Lagrange as cql.py: α' = clamp(exp(log α'), 0, 1e6) with log α' starting at 1.0 scales the penalty
-/// α'·α·(gap − τ), and log α' descends −½·Σᵢ α'·α·(gapᵢ − τ). Not implemented: max-target backup and BC warm-up
-/// steps (both off in CORL's configs).
+/// α'·α·(gap − τ), and log α' descends −½·Σᵢ α'·α·(gapᵢ − τ). Two temperatures, two names: T of the
+/// log-sum-exp, T·log Σ exp(Q/T) (`logsumexp_temperature`, CORL `cql_temp`), and SAC's entropy temperature α
+/// (learned; its Adam rate `temperature_learning_rate`). Differences from the reference: not implemented are the
+/// max-target backup, BC warm-up steps, entropy in the backup, reward scale/bias and the clip of the gap (all off
+/// or neutral in every CORL config: `make_corl_presets_fixture.py` checks that).
 public struct CQL: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// α of CQL (conservative weight); with `lagrange` the initial value is learned instead.

@@ -10,7 +10,10 @@
 /// critic (no LayerNorm in the actor by default), hidden weights U(±1/√fan_in) and biases 0.1 ("initialisation as
 /// in EDAC"), last layer U(±1e-3) for the actor and U(±3e-3) for the critic. Learning rates 1e-3, batch 1024, no
 /// state normalisation (these two are the trainer's `trainingDefaults`). β₁ = `actorPenalty`, β₂ = `criticPenalty`;
-/// defaults are CORL's hopper-medium values (0.01, 0.01); the per-dataset table is in FACTS.md §2e.
+/// defaults are CORL's hopper-medium values (0.01, 0.01); the per-dataset values are `CORLPresets`. As CORL, the
+/// actor and targets move on the first update of each pair, and the target actor toward the actor from before its
+/// step. Differences from the reference: the two critics are two networks where CORL vmaps one `EnsembleCritic`
+/// (same values).
 public struct ReBRAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// β₁ (`actor_bc_coef`): weight of ‖π(s) − a‖² in the actor loss.

@@ -3,8 +3,12 @@
 /// Haarnoja et al., "Soft Actor-Critic Algorithms and Applications", 2018, arXiv 1812.05905: critic target
 /// y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), a' ~ π(·|s') (eq. 3 with clipped double Q), actor loss
 /// E[α log π(a|s) − minᵢ Qᵢ(s, a)] (eq. 7, reparameterised), temperature loss −α·E[log π(a|s) + H̄] with target
-/// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2].
+/// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2]. Each update steps
+/// the critics, then the actor, then α from the actor's own sample, then the targets (the paper's Algorithm 1).
 /// Defaults: 256×256 MLPs, Adam 3e-4 for all, batch 256, τ = 0.005, γ = 0.99 (SAC paper Table 1, CORL/d3rlpy).
+/// Reference code: none followed line by line (no oracle fixture; `referenceNames` are cleanrl
+/// `sac_continuous_action.py`'s argument names). Differences from cleanrl: the actor and α update every step, not
+/// every second step repeated twice.
 public struct SAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// γ, discount factor.
