@@ -127,10 +127,12 @@ public struct IQL: Algorithm, AlgorithmState {
   /// before any step, so V with the actor (eqs. 5, 7) and the critics (eq. 6) are independent pieces
   /// (`TwoLanes.run`: on two lanes when the thread has two, the same result either way).
   public mutating func update(on batch: Batch) throws -> Metrics {
+    // min Q̂(s, a) of the target critics (eqs. 5, 7) and the Q target r + γ(1 − d)V(s') (eq. 6).
     let targetQ = critic.targetCritics(batch.observations, batch.actions).min(axis: 0)
     let nextV = valueAndActor.value(batch.nextObservations).column
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextV
     let (config, step) = (self.config, updates)
+    // Eq. 5 then eq. 7 (V's expectile step, the actor's weights from V before it), alongside eq. 6 (the critics).
     let (first, criticLoss) = try TwoLanes.run(
       &valueAndActor, { try $0.update(on: batch, targetQ: targetQ, config: config, step: step) },
       alongside: &critic, { try $0.update(on: batch, target: target, rate: config.targetUpdateRate) })
