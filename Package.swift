@@ -87,7 +87,8 @@ let package = Package(
       name: "StitchAlgorithmsTests", dependencies: ["StitchAlgorithms", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
-      name: "StitchTrainingTests", dependencies: ["StitchTraining", "StitchTestSupport"], swiftSettings: swiftSettings),
+      name: "StitchTrainingTests", dependencies: ["StitchTraining", "StitchTestSupport"],
+      resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchCLITests", dependencies: ["StitchCLI", "StitchTestSupport"], swiftSettings: swiftSettings),
   ]

@@ -16,7 +16,7 @@ import Testing
   @Test func actionGradientsMatchFiniteDifferences() throws {
     let critics = Self.smallCritics()
     let s = smoothTestInput([4, 3], seed: 1), a = smoothTestInput([4, 2], seed: 2)
-    let g = EnsembleSAC.actionGradients(critics, s, a)
+    let g = EDAC.actionGradients(critics, s, a)
     #expect(g.shape == [3, 4, 2])
     let h: Float = 1e-3
     for k in 0..<2 {
@@ -41,7 +41,7 @@ import Testing
     let result = try checkGradients(weights, step: 1e-3, absoluteTolerance: 3e-3, relativeTolerance: 3e-2) { ws in
       var c = base
       for i in ws.indices { c.layers[i].weight = ws[i] }
-      return EnsembleSAC.diversity(c, s, a).reshaped([1])
+      return EDAC.diversity(c, s, a).reshaped([1])
     }
     #expect(result.passed, "\(result)")
   }
@@ -72,7 +72,7 @@ import Testing
         #expect(m.values.allSatisfy { $0.isFinite })
       }
       UniformSampler(ds).sample(into: &batch, using: &batches)
-      return EnsembleSAC.diversity(agent.core.critics, batch.observations, batch.actions).scalar
+      return EDAC.diversity(agent.core.critics, batch.observations, batch.actions).scalar
     }
     let withPenalty = try trainedDiversity(eta: 1), without = try trainedDiversity(eta: 0)
     #expect(withPenalty < without, "mean pairwise cosine: EDAC \(withPenalty), SAC-N \(without)")

@@ -10,14 +10,18 @@ import Testing
 
 /// Each registered algorithm's configuration: defaults in range, reference names pointing at real keys.
 private struct ConfigurationAudit: AlgorithmVisitor {
-  struct Finding { var id: String; var problems: [String]; var keys: Set<String>; var references: [String: String] }
+  struct Finding {
+    var id: String; var problems: [String]; var keys: Set<String>; var references: [String: String]; var formerKeys: [String: String]
+  }
   func visit<A: Algorithm>(_ type: A.Type) throws -> Finding {
     var checks = ConfigChecks()
     let checked = A.defaultConfiguration as? any CheckedConfiguration
     checked?.check(&checks)
     let keys = Set(try ConfigResolver.entries(of: A.defaultConfiguration).map(\.key))
     let references = (A.Configuration.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
-    return Finding(id: A.id, problems: checked == nil ? ["not a CheckedConfiguration"] : checks.problems, keys: keys, references: references)
+    let former = (A.Configuration.self as? any CheckedConfiguration.Type)?.formerKeys ?? [:]
+    return Finding(id: A.id, problems: checked == nil ? ["not a CheckedConfiguration"] : checks.problems, keys: keys,
+                   references: references, formerKeys: former)
   }
 }
 
@@ -32,6 +36,31 @@ private struct ConfigurationAudit: AlgorithmVisitor {
         #expect(finding.keys.contains(key), "\(finding.id): reference name \(name) maps to unknown key \(key)")
         #expect(!finding.keys.contains(name), "\(finding.id): \(name) is already a key")
       }
+      for (old, key) in finding.formerKeys {
+        #expect(finding.keys.contains(key), "\(finding.id): former key \(old) maps to unknown key \(key)")
+        #expect(!finding.keys.contains(old), "\(finding.id): former key \(old) is a key again")
+      }
+    }
+  }
+
+  /// One name per meaning: IQL's β is `beta`, CQL's log-sum-exp temperature `logsumexp_temperature`; no
+  /// configuration has a bare `temperature` key. The old spelling is told as renamed, and CORL's names still lead
+  /// to the key.
+  @Test func renamedKeysAreToldAsRenamed() throws {
+    #expect(try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["beta=6"]).beta == 6)
+    #expect(try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["logsumexp_temperature=2"]).logsumexpTemperature == 2)
+    #expect(throws: ConfigResolver.ResolveError.formerKey("temperature", key: "beta")) {
+      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["temperature=6"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.formerKey("temperature", key: "logsumexp_temperature")) {
+      try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["temperature=2"])
+    }
+    #expect(throws: ConfigResolver.ResolveError.referenceName("cql_temp", key: "logsumexp_temperature")) {
+      try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["cql_temp=2"])
+    }
+    #expect("\(ConfigResolver.ResolveError.formerKey("temperature", key: "beta"))".contains("--set beta=VALUE"))
+    for type in AlgorithmRegistry.all {
+      #expect(!(try withAlgorithm(type, ConfigurationAudit())).keys.contains("temperature"))
     }
   }
 
@@ -58,14 +87,14 @@ private struct ConfigurationAudit: AlgorithmVisitor {
     #expect(throws: ConfigResolver.ResolveError.referenceName("cql_alpha", key: "conservative_weight")) {
       try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["cql_alpha=5"])
     }
-    #expect(throws: ConfigResolver.ResolveError.referenceName("beta", key: "temperature")) {
-      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["beta=6"])
+    #expect(throws: ConfigResolver.ResolveError.referenceName("iql_tau", key: "expectile")) {
+      try ConfigResolver.resolve(IQL.defaultConfiguration, overrides: ["iql_tau=0.9"])
     }
     #expect(throws: ConfigResolver.ResolveError.referenceName("actor_bc_coef", key: "actor_penalty")) {
       try ConfigResolver.resolve(ReBRAC.defaultConfiguration, overrides: ["actor_bc_coef=0.01"])
     }
-    // A name is only translated for the algorithm whose script uses it: CQL's `temperature` is the
-    // log-sum-exp's, not IQL's β, so `beta` there is just unknown.
+    // A name is only translated for the algorithm whose script uses it: `beta` is IQL's β, CQL has no β, so
+    // `beta` there is just unknown.
     do {
       _ = try ConfigResolver.resolve(CQL.defaultConfiguration, overrides: ["beta=3"])
       Issue.record("expected an error")
@@ -84,18 +113,78 @@ private struct ConfigurationAudit: AlgorithmVisitor {
 /// CORL's per-dataset presets: the values of its YAMLs, applied before --config/--set, and refused where CORL has
 /// no config.
 @Suite struct CORLPresetTests {
-  @Test func presetsCarryCORLsYAMLValuesAndResolve() throws {
-    let iql = try CORLPresets.preset(algorithm: "iql", dataset: "hopper-medium-v2")
-    #expect(iql.normalizeRewards)
-    let resolved = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides)
-    #expect(resolved.deterministicActor && resolved.targetUpdateRate == 0.001 && resolved.temperature == 3)
-    // --set wins over the preset.
+  /// CORL's YAML values, read from its files by scripts/fixtures/make_corl_presets_fixture.py.
+  static func corlFixture() throws -> [String: [String: [String: Any]]] {
+    let url = try #require(Bundle.module.url(forResource: "Fixtures/corl_presets.json", withExtension: nil))
+    let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    return try #require(root["algorithms"] as? [String: [String: [String: Any]]])
+  }
+
+  /// Whether a resolved value equals CORL's (float32 configuration values against the YAML's decimals).
+  static func same(_ mine: ConfigValue, _ corl: ConfigValue) -> Bool {
+    switch (mine, corl) {
+    case (.bool(let a), .bool(let b)): return a == b
+    case (.number(let a), .number(let b)): return Swift.abs(a - b) <= 1e-6 * Swift.max(1, Swift.abs(b))
+    case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { same($0, $1) }
+    default: return false
+    }
+  }
+
+  /// For every algorithm and dataset CORL configures, Stitch's defaults with the preset applied equal every
+  /// hyperparameter CORL's YAML states (not only those the preset lists: a default that drifted from CORL's shows
+  /// too), the preset's reward normalisation is the YAML's `normalize_reward`, the algorithm's loop defaults are
+  /// the YAML's batch size and state normalisation, and the preset table lists exactly CORL's datasets.
+  @Test func presetsEqualCORLsYAMLFiles() throws {
+    let fixture = try Self.corlFixture()
+    struct Compare: AlgorithmVisitor {
+      let corl: [String: [String: Any]]?
+      func visit<A: Algorithm>(_ type: A.Type) throws -> [String] {
+        guard let corl else { return CORLPresets.table[A.id] == nil ? [] : ["\(A.id): presets but no CORL YAML"] }
+        var problems: [String] = []
+        let datasets = CORLPresets.table[A.id]?.datasets ?? []
+        if Set(datasets) != Set(corl.keys) { problems.append("\(A.id): datasets \(datasets.sorted()) vs CORL's \(corl.keys.sorted())") }
+        for (dataset, entry) in corl.sorted(by: { $0.key < $1.key }) {
+          let preset = try CORLPresets.preset(algorithm: A.id, dataset: dataset)
+          let resolved = try ConfigResolver.resolve(A.defaultConfiguration, presets: preset.overrides)
+          let mine = Dictionary(uniqueKeysWithValues: try ConfigResolver.entries(of: resolved).map { ($0.key, $0.value) })
+          for (key, value) in (entry["config"] as? [String: Any] ?? [:]) {
+            guard let have = mine[key] else { problems.append("\(A.id) \(dataset): no key \(key)"); continue }
+            let want = ConfigValue(jsonObject: value)
+            if !CORLPresetTests.same(have, want) { problems.append("\(A.id) \(dataset): \(key) = \(have), CORL \(want)") }
+          }
+          if preset.normalizeRewards != (entry["normalize_reward"] as? Bool) {
+            problems.append("\(A.id) \(dataset): normalize_rewards \(preset.normalizeRewards), CORL \(entry["normalize_reward"] ?? "nil")")
+          }
+          let training = entry["training"] as? [String: Any] ?? [:]
+          if let batch = training["batch_size"] as? Int, batch != A.trainingDefaults.batchSize {
+            problems.append("\(A.id) \(dataset): batch size \(A.trainingDefaults.batchSize), CORL \(batch)")
+          }
+          if let normalize = training["normalize_observations"] as? Bool, normalize != A.trainingDefaults.normalizeObservations {
+            problems.append("\(A.id) \(dataset): normalize_observations \(A.trainingDefaults.normalizeObservations), CORL \(normalize)")
+          }
+        }
+        return problems
+      }
+    }
+    var compared = 0
+    for type in AlgorithmRegistry.all {
+      let problems = try withAlgorithm(type, Compare(corl: fixture[type.id]))
+      #expect(problems.isEmpty, "\(problems)")
+      compared += fixture[type.id]?.count ?? 0
+    }
+    #expect(compared == 5 * 18 + 2 * 9)
+    #expect(Set(fixture.keys) == Set(CORLPresets.table.keys))
+  }
+
+  /// How presets combine and what they refuse: --set wins over a preset; dataset names in any of CORL's spellings;
+  /// a dataset or algorithm CORL has no config for is refused.
+  @Test func presetsApplyFirstAndRefuseWhatCORLDoesNotConfigure() throws {
+    let iql = try CORLPresets.preset(algorithm: "iql", dataset: "hopper_medium_v2")
+    #expect(iql == (try CORLPresets.preset(algorithm: "iql", dataset: "hopper-medium")))
     let overridden = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides, overrides: ["target_update_rate=0.005"])
-    #expect(overridden.targetUpdateRate == 0.005 && overridden.deterministicActor)
-    let rebrac = try ConfigResolver.resolve(ReBRAC.defaultConfiguration, presets: try CORLPresets.preset(algorithm: "rebrac", dataset: "walker2d_medium_v2").overrides)
-    #expect(rebrac.actorPenalty == 0.05 && rebrac.criticPenalty == 0.1)
-    #expect(try CORLPresets.preset(algorithm: "edac", dataset: "hopper-medium").overrides == ["critics=50"])
-    #expect(try CORLPresets.preset(algorithm: "td3bc", dataset: "halfcheetah-medium") == TrainingPreset([]))
+    let presetOnly = try ConfigResolver.resolve(IQL.defaultConfiguration, presets: iql.overrides)
+    #expect(presetOnly.targetUpdateRate != 0.005 && overridden.targetUpdateRate == 0.005)
+    #expect(overridden.deterministicActor == presetOnly.deterministicActor)
     #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sacn", dataset: "hopper-random") }
     #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "sac", dataset: "hopper-medium") }
     #expect(throws: CORLPresets.Unknown.self) { try CORLPresets.preset(algorithm: "iql", dataset: "pendulum-medium") }

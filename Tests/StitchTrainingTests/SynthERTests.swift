@@ -90,8 +90,14 @@ import Testing
                                             referenceSteps: 40, seed: 3)
     let times = report.search.times
     #expect(times.count == 5 && zip(times, times.dropFirst()).allSatisfy { $0 > $1 })
-    #expect(report.search.searchedError <= report.search.startError)
-    #expect(report.heldOutSearched.isFinite && report.heldOutStandard.isFinite && report.referenceAccuracy.isFinite)
+    // The search moves the schedule and lowers the probe error (it returns the start when no step helps, so
+    // `searched ≤ start` would hold by construction; strictly lower fails when the search does nothing), and the
+    // gain carries over to fresh noise; the reference (against its own half-step solve) is more exact than either
+    // schedule, so the comparison measures the schedules, not the reference.
+    #expect(report.search.searchedError < report.search.startError, "\(report.search.searchedError) vs \(report.search.startError)")
+    #expect(times != report.search.startSpacing.times(4, schedule: trainer.model.schedule))
+    #expect(report.heldOutSearched < report.heldOutStandard, "held out \(report.heldOutSearched) vs \(report.heldOutStandard)")
+    #expect(report.referenceAccuracy < report.heldOutSearched, "reference accuracy \(report.referenceAccuracy)")
     let out = try SynthER.generate(model: trainer.model, layout: layout, count: 10, sampler: DPMSolverPlusPlus(.twoM), steps: 4,
                                    times: times, seed: 1)
     #expect(out.count == 10 && out.observations.allSatisfy { $0.isFinite })

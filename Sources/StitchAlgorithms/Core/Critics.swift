@@ -23,7 +23,8 @@ public struct CriticEnsemble: Layer {
 
   /// The ensemble of members `range` alone (copies of their weights, not connected to this ensemble's
   /// gradients). For losses that read some members as constants: TD3+BC's actor maximises Q₁ only, and
-  /// evaluating the whole twin critic there (then dropping Q₂) cost 8% of an update's FLOPs for nothing.
+  /// evaluating the whole twin critic there (then dropping Q₂) spent Q₂'s forward and backward pass for nothing
+  /// (benchmarks/RESULTS.md, "TD3+BC's actor reads Q₁ alone").
   /// Each member computes exactly what it computes inside the full ensemble (its own products, same shapes).
   public func members(_ range: Range<Int>) -> CriticEnsemble {
     var copy = self

@@ -1,24 +1,22 @@
 import StitchData
 import StitchNN
 import StitchTensor
-/// The soft actor-critic with N critics that SAC-N and EDAC share (An, Moon, Kim & Song, "Uncertainty-Based
-/// Offline Reinforcement Learning with Diversified Q-Ensemble", NeurIPS 2021, arXiv 2110.01548; CORL
-/// `algorithms/offline/edac.py`, `sac_n.py`):
-/// - critic target y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), loss Σᵢ mean (Qᵢ(s, a) − y)²;
-/// - EDAC adds η·L_div, L_div = 1/(N − 1)·E_s Σ_{i≠j} ⟨∇ₐQᵢ, ∇ₐQⱼ⟩/(‖∇ₐQᵢ‖‖∇ₐQⱼ‖) (eq. 4, cosine similarity of
-///   the members' action gradients at the data's (s, a)); Σ_{i≠j} ĝᵢ·ĝⱼ is computed as ‖Σᵢ ĝᵢ‖² − Σᵢ‖ĝᵢ‖²;
+
+/// The soft actor-critic with N critics that SAC-N (`SACN.swift`) and EDAC (`EDAC.swift`) share, as CORL's
+/// `algorithms/offline/sac_n.py` and `edac.py` write it (An, Moon, Kim & Song, "Uncertainty-Based Offline
+/// Reinforcement Learning with Diversified Q-Ensemble", NeurIPS 2021, arXiv 2110.01548, §3–4):
+/// - critic target y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), loss Σᵢ mean (Qᵢ(s, a) − y)², plus
+///   η·L_div when `Settings.diversity` is set (EDAC);
 /// - actor loss E[α log π(a|s) − minᵢ Qᵢ(s, a)], temperature loss −log α·(log π + H̄), H̄ = −dim(A), α₀ = 1;
 /// - CORL's update order, which it reports the EDAC paper uses ("reverse ... gives better results"): the
 ///   temperature first (from its own sample at s), then the actor with the new α, then the critics with the new α
 ///   and the stepped actor's sample at s', then the Polyak step of the targets; each step draws a fresh sample;
 /// - the policy's log-density as CORL's `Actor` computes it: log N(u) − Σ log(1 − tanh²(u) + 1e-6) (not the exact
-///   correction of `TanhGaussian`), and the diversity term's action gradients normalised by ‖∇ₐQᵢ‖ + 1e-10.
-/// The action gradients ∇ₐQᵢ are built from tape ops (the ReLU network's backward pass written out: masks of the
-/// pre-activations, products with the weights), so their own gradient with respect to the weights — EDAC's
-/// second-order term — comes from ordinary reverse mode; the ReLU masks are constants, as in PyTorch's double
-/// backward. Networks: 3 hidden layers of 256, hidden biases 0.1, last layers U(±3e-3) (critic) and U(±1e-3)
-/// (actor), log σ clipped to [−5, 2] (CORL's "init as in the EDAC paper").
-public struct EnsembleSAC {
+///   correction of `TanhGaussian`).
+/// Networks: 3 hidden layers of 256, hidden biases 0.1, last layers U(±3e-3) (critic) and U(±1e-3) (actor),
+/// log σ clipped to [−5, 2] (CORL's "init as in the EDAC paper"). Differences from the reference: the N critics
+/// are one `EnsembleMLP` (CORL's `VectorizedLinear`, the same math).
+public struct EnsembleSAC: AlgorithmState {
   public struct Settings: Sendable {
     public var members: Int
     public var eta: Float
@@ -28,6 +26,9 @@ public struct EnsembleSAC {
     public var criticLearningRate: Float
     public var temperatureLearningRate: Float
     public var hiddenSizes: [Int]
+    /// EDAC's diversity loss L_div(critics, s, a), added to the critic loss with weight `eta` when eta > 0 (nil
+    /// for SAC-N).
+    public var diversity: (@Sendable (EnsembleMLP, Tensor, Tensor) -> Tensor)? = nil
   }
 
   let settings: Settings
@@ -88,36 +89,6 @@ public struct EnsembleSAC {
     critics(Tensor.concat([s, a])).reshaped([critics.members, s.shape[0]])
   }
 
-  /// ∇ₐQᵢ(s, a) for every member, `[N, B, A]`, differentiable with respect to the critics' weights.
-  static func actionGradients(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
-    let n = critics.members, b = s.shape[0]
-    var h = Tensor.zeros([n, b, s.shape[1] + a.shape[1]]) + Tensor.concat([s, a])
-    var masks: [Tensor] = []
-    for layer in critics.layers.dropLast() {
-      let z = Tensor.linear(h, weight: layer.weight, bias: layer.bias, activation: .identity)
-      let mask = Tensor(shape: z.shape, scalars: z.detached().scalars.map { $0 > 0 ? 1 : 0 })
-      masks.append(mask)
-      h = z * mask
-    }
-    // dQ/dh_last = w_out broadcast over the batch: [N, B, 1] × [N, 1, H].
-    var g = Tensor.matmul(Tensor.ones([n, b, 1]), critics.layers[critics.layers.count - 1].weight)
-    for i in stride(from: masks.count - 1, through: 0, by: -1) {
-      g = Tensor.matmul(g * masks[i], critics.layers[i].weight)
-    }
-    let inputWidth = g.shape[2]
-    return g.slice(lastAxis: (inputWidth - a.shape[1])..<inputWidth)
-  }
-
-  /// EDAC's diversity loss.
-  static func diversity(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
-    let g = actionGradients(critics, s, a)                               // [N, B, A]
-    let norm = g.square().sum(axis: 2, keepingDimension: true).sqrt() + 1e-10
-    let unit = g / norm
-    let total = unit.sum(axis: 0)                                        // [B, A]
-    let pairs = total.square().sum(axis: 1) - unit.square().sum(axis: 2).sum(axis: 0)  // [B]
-    return pairs.mean() / Float(critics.members - 1)
-  }
-
   public mutating func update(on batch: Batch) throws -> Metrics {
     let shape = batch.actions.shape
     let temperatureNoise = Tensor.normal(shape, using: &noise)
@@ -146,11 +117,12 @@ public struct EnsembleSAC {
     let nextQ = Self.q(targetCritics, batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
     let target = batch.rewards.column + (1 - batch.terminals.column) * settings.discount * nextQ
     let eta = settings.eta
+    let diversity = eta > 0 ? settings.diversity : nil
     var diversityValue: Float = 0
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
       var loss = (Self.q(q, batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
-      if eta > 0 {
-        let d = Self.diversity(q, batch.observations, batch.actions)
+      if let diversity {
+        let d = diversity(q, batch.observations, batch.actions)
         diversityValue = d.detached().scalar
         loss = loss + eta * d
       }
@@ -159,7 +131,7 @@ public struct EnsembleSAC {
     criticOptimizer.update(&self.critics, along: criticGrad)
     targetCritics.moveTowards(self.critics, rate: settings.targetUpdateRate)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha)]
-    if eta > 0 { metrics["diversity_loss"] = Double(diversityValue) }
+    if diversity != nil { metrics["diversity_loss"] = Double(diversityValue) }
     return metrics
   }
 
@@ -168,28 +140,14 @@ public struct EnsembleSAC {
     return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
   }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(logTemperature, as: "log_alpha")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
-    c.store(noise, as: "noise_rng")
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    try c.restore(&logTemperature, from: "log_alpha")
-    actorOptimizer.prepare(for: actor)
-    criticOptimizer.prepare(for: critics)
-    temperatureOptimizer.prepare(for: logTemperature)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
-    noise = try c.randomStream("noise_rng")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.network(&critics, "critic.")
+    try v.network(&targetCritics, "target_critic.")
+    try v.tensor(&logTemperature, "log_alpha")
+    try v.optimizer(&actorOptimizer, "actor_optimizer.", of: actor)
+    try v.optimizer(&criticOptimizer, "critic_optimizer.", of: critics)
+    try v.optimizer(&temperatureOptimizer, "alpha_optimizer.", of: logTemperature)
+    try v.randomStream(&noise, "noise_rng")
   }
 }

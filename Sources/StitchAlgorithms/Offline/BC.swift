@@ -3,9 +3,11 @@ import StitchNN
 import StitchTensor
 /// Behaviour cloning: regress the dataset's actions with a deterministic tanh policy.
 ///
-/// Pomerleau 1991; as CORL's `any_percent_bc.py` (frac 1.0): MLP 256×256 with ReLU and tanh output,
-/// loss ‖π(s) − a‖² averaged, Adam 3e-4. Differences from the reference: none known.
-public struct BC: Algorithm {
+/// Pomerleau, "Efficient Training of Artificial Neural Networks for Autonomous Navigation", Neural Computation
+/// 1991: minimise E_(s,a)~D ‖π(s) − a‖² (mean over the batch and the action's entries). Reference code: CORL
+/// `algorithms/offline/any_percent_bc.py` with `frac` 1.0 (every trajectory): MLP 256×256 with ReLU and tanh
+/// output, Adam 3e-4, batch 256, normalised states. Differences from the reference: none known.
+public struct BC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// Hidden layer sizes of the actor.
     public var hiddenSizes = [256, 256]
@@ -40,17 +42,10 @@ public struct BC: Algorithm {
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { actor(observations) }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(optimizer: optimizer, as: "actor_optimizer.")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    optimizer.prepare(for: actor)
-    try c.restore(optimizer: &optimizer, from: "actor_optimizer.")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.optimizer(&optimizer, "actor_optimizer.", of: actor)
+    try v.counter(&updates, "updates")
   }
 }
 

@@ -22,16 +22,20 @@ import Glibc
 /// `init_module_weights` on the actor without `orthogonal_init`); the critics are orthogonal with gain √2 and zero
 /// biases in hidden layers and gain 1e-2 at the output (`orthogonal_init: true` in every locomotion YAML).
 /// CQL-Lagrange as cql.py: α' = clamp(exp(log α'), 0, 1e6) with log α' starting at 1.0 scales the penalty
-/// α'·α·(gap − τ), and log α' descends −½·Σᵢ α'·α·(gapᵢ − τ). Not implemented: max-target backup and BC warm-up
-/// steps (both off in CORL's configs).
-public struct CQL: Algorithm {
+/// α'·α·(gap − τ), and log α' descends −½·Σᵢ α'·α·(gapᵢ − τ). Two temperatures, two names: T of the
+/// log-sum-exp, T·log Σ exp(Q/T) (`logsumexp_temperature`, CORL `cql_temp`), and SAC's entropy temperature α
+/// (learned; its Adam rate `temperature_learning_rate`). Differences from the reference: not implemented are the
+/// max-target backup, BC warm-up steps, entropy in the backup, reward scale/bias and the clip of the gap (all off
+/// or neutral in every CORL config: `make_corl_presets_fixture.py` checks that).
+public struct CQL: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// α of CQL (conservative weight); with `lagrange` the initial value is learned instead.
     public var conservativeWeight: Float = 10
     /// N, actions sampled per state for each of the three proposal sets.
     public var sampledActions = 10
-    /// Temperature of the log-sum-exp.
-    public var temperature: Float = 1
+    /// Temperature T of the conservative log-sum-exp, T·log Σ exp(Q/T) (CORL `cql_temp`; key
+    /// `logsumexp_temperature`, formerly `temperature`). Not the entropy temperature α (`temperature_learning_rate`).
+    public var logsumexpTemperature: Float = 1
     /// Importance-sampled log-sum-exp (CQL(H) with density corrections); false uses plain log-sum-exp.
     public var importanceSampling = true
     /// Learn α by dual gradient descent so the gap stays at `targetActionGap` (CQL-Lagrange).
@@ -42,7 +46,7 @@ public struct CQL: Algorithm {
     public var targetUpdateRate: Float = 0.005
     public var policyLearningRate: Float = 3e-5
     public var criticLearningRate: Float = 3e-4
-    /// Adam learning rate of log α (CORL: the policy learning rate).
+    /// Adam learning rate of log α, the SAC entropy temperature (CORL: the policy learning rate).
     public var temperatureLearningRate: Float = 3e-5
     public var actorHiddenSizes = [256, 256, 256]
     public var criticHiddenSizes = [256, 256, 256]
@@ -217,7 +221,7 @@ public struct CQL: Algorithm {
     let (nextPolicyA, nextLogPi) = actor(nextRep).sampleWithLogProbability(noise: draws.nextPolicy)
     let randomDensity = Float(Double(actionDim) * log(0.5))
     let weight = lagrangeWeight
-    let (temp, importance) = (config.temperature, config.importanceSampling)
+    let (temp, importance) = (config.logsumexpTemperature, config.importanceSampling)
     var penaltyValue: Float = 0
     var gapValue = Tensor(0)
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
@@ -257,40 +261,19 @@ public struct CQL: Algorithm {
     return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
   }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(logTemperature, as: "log_alpha")
-    c.store(logConservative, as: "log_cql_alpha")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
-    c.store(optimizer: conservativeOptimizer, as: "cql_alpha_optimizer.")
-    c.store(noise, as: "noise_rng")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    try c.restore(&logTemperature, from: "log_alpha")
-    try c.restore(&logConservative, from: "log_cql_alpha")
-    actorOptimizer.prepare(for: actor)
-    criticOptimizer.prepare(for: critics)
-    temperatureOptimizer.prepare(for: logTemperature)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
-    // log α' steps only under `lagrange`; before its first step its optimiser has no moments (step "0"). Anything
-    // else (a missing or malformed step, a missing or misshapen moment) is an error naming the entry.
-    if c.metadata["cql_alpha_optimizer.step"] != "0" {
-      conservativeOptimizer.prepare(for: logConservative)
-      try c.restore(optimizer: &conservativeOptimizer, from: "cql_alpha_optimizer.")
-    }
-    noise = try c.randomStream("noise_rng")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.network(&critics, "critic.")
+    try v.network(&targetCritics, "target_critic.")
+    try v.tensor(&logTemperature, "log_alpha")
+    try v.tensor(&logConservative, "log_cql_alpha")
+    try v.optimizer(&actorOptimizer, "actor_optimizer.", of: actor)
+    try v.optimizer(&criticOptimizer, "critic_optimizer.", of: critics)
+    try v.optimizer(&temperatureOptimizer, "alpha_optimizer.", of: logTemperature)
+    // Steps only with CQL-Lagrange; with a fixed α it saves only its step, 0.
+    try v.optimizer(&conservativeOptimizer, "cql_alpha_optimizer.", of: logConservative)
+    try v.randomStream(&noise, "noise_rng")
+    try v.counter(&updates, "updates")
   }
 }
 
@@ -298,7 +281,7 @@ extension CQL.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
     checks.nonNegative("conservative_weight", conservativeWeight)
     checks.atLeast("sampled_actions", sampledActions, 1)
-    checks.positive("temperature", temperature)
+    checks.positive("logsumexp_temperature", logsumexpTemperature)
     checks.finite("target_action_gap", targetActionGap)
     checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
     checks.learningRates(["policy_learning_rate": policyLearningRate, "critic_learning_rate": criticLearningRate,
@@ -311,8 +294,10 @@ extension CQL.Configuration: CheckedConfiguration {
   /// CORL cql.py's `TrainConfig` names.
   public static var referenceNames: [String: String] {
     ["cql_alpha": "conservative_weight", "cql_n_actions": "sampled_actions", "cql_importance_sample": "importance_sampling",
-     "cql_lagrange": "lagrange", "cql_target_action_gap": "target_action_gap", "cql_temp": "temperature",
+     "cql_lagrange": "lagrange", "cql_target_action_gap": "target_action_gap", "cql_temp": "logsumexp_temperature",
      "soft_target_update_rate": "target_update_rate", "tau": "target_update_rate", "policy_lr": "policy_learning_rate",
      "qf_lr": "critic_learning_rate"]
   }
+  /// The log-sum-exp's temperature was `temperature`, which read as the entropy temperature α.
+  public static var formerKeys: [String: String] { ["temperature": "logsumexp_temperature"] }
 }

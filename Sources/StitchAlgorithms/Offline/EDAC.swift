@@ -1,11 +1,21 @@
 import StitchData
 import StitchNN
 import StitchTensor
-/// EDAC: SAC with N critics and a diversity penalty on their action gradients (An et al., NeurIPS 2021,
-/// arXiv 2110.01548, eq. 4). Defaults: CORL `algorithms/offline/edac.py` (N = 10, η = 1, lrs 3e-4, τ 5e-3,
-/// γ 0.99, 3 × 256; per-dataset N and η in FACTS.md §2e, e.g. hopper N = 50). No state normalisation (CORL).
-/// The math is in `EnsembleSAC`.
-public struct EDAC: Algorithm {
+
+/// EDAC: SAC with N critics and a penalty on the similarity of their action gradients.
+///
+/// An, Moon, Kim & Song, "Uncertainty-Based Offline Reinforcement Learning with Diversified Q-Ensemble",
+/// NeurIPS 2021, arXiv 2110.01548: SAC-N's losses (`EnsembleSAC`) with the critic loss plus η·L_div,
+/// L_div = 1/(N − 1)·E_s Σ_{i≠j} ⟨∇ₐQᵢ, ∇ₐQⱼ⟩/(‖∇ₐQᵢ‖‖∇ₐQⱼ‖) (eq. 4, cosine similarity of the members' action
+/// gradients at the data's (s, a)); Σ_{i≠j} ĝᵢ·ĝⱼ is computed as ‖Σᵢ ĝᵢ‖² − Σᵢ‖ĝᵢ‖², and the gradients are
+/// normalised by ‖∇ₐQᵢ‖ + 1e-10 as CORL's `edac.py` (`_critic_diversity_loss`). Defaults: CORL
+/// `algorithms/offline/edac.py` (N = 10, η = 1, lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N and η in
+/// FACTS.md §2e, e.g. hopper N = 50). No state normalisation (CORL). Differences from the reference: the action
+/// gradients ∇ₐQᵢ are built from tape ops (the ReLU network's backward pass written out: masks of the
+/// pre-activations, products with the weights) instead of `torch.autograd.grad(create_graph=True)`, so their own
+/// gradient with respect to the weights (EDAC's second-order term) comes from ordinary reverse mode; the ReLU
+/// masks are constants, as in PyTorch's double backward.
+public struct EDAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// N, number of critics.
     public var critics = 10
@@ -30,13 +40,48 @@ public struct EDAC: Algorithm {
   public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
     core = EnsembleSAC(.init(members: c.critics, eta: c.eta, discount: c.discount, targetUpdateRate: c.targetUpdateRate,
                              actorLearningRate: c.actorLearningRate, criticLearningRate: c.criticLearningRate,
-                             temperatureLearningRate: c.temperatureLearningRate, hiddenSizes: c.hiddenSizes), task: task, rng: rng)
+                             temperatureLearningRate: c.temperatureLearningRate, hiddenSizes: c.hiddenSizes,
+                             diversity: { EDAC.diversity($0, $1, $2) }), task: task, rng: rng)
   }
 
   public mutating func update(on batch: Batch) throws -> Metrics { updates += 1; return try core.update(on: batch) }
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { core.act(observations, exploring: exploring, rng: &rng) }
-  public func store(into c: inout Checkpoint) { core.store(into: &c); c.metadata["updates"] = String(updates) }
-  public mutating func restore(from c: Checkpoint) throws { try core.restore(from: c); updates = try c.counter("updates") }
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try core.visitState(&v)
+    try v.counter(&updates, "updates")
+  }
+}
+
+extension EDAC {
+  /// ∇ₐQᵢ(s, a) for every member, `[N, B, A]`, differentiable with respect to the critics' weights.
+  static func actionGradients(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
+    let n = critics.members, b = s.shape[0]
+    var h = Tensor.zeros([n, b, s.shape[1] + a.shape[1]]) + Tensor.concat([s, a])
+    var masks: [Tensor] = []
+    for layer in critics.layers.dropLast() {
+      let z = Tensor.linear(h, weight: layer.weight, bias: layer.bias, activation: .identity)
+      let mask = Tensor(shape: z.shape, scalars: z.detached().scalars.map { $0 > 0 ? 1 : 0 })
+      masks.append(mask)
+      h = z * mask
+    }
+    // dQ/dh_last = w_out broadcast over the batch: [N, B, 1] × [N, 1, H].
+    var g = Tensor.matmul(Tensor.ones([n, b, 1]), critics.layers[critics.layers.count - 1].weight)
+    for i in stride(from: masks.count - 1, through: 0, by: -1) {
+      g = Tensor.matmul(g * masks[i], critics.layers[i].weight)
+    }
+    let inputWidth = g.shape[2]
+    return g.slice(lastAxis: (inputWidth - a.shape[1])..<inputWidth)
+  }
+
+  /// EDAC's diversity loss.
+  static func diversity(_ critics: EnsembleMLP, _ s: Tensor, _ a: Tensor) -> Tensor {
+    let g = Self.actionGradients(critics, s, a)                               // [N, B, A]
+    let norm = g.square().sum(axis: 2, keepingDimension: true).sqrt() + 1e-10
+    let unit = g / norm
+    let total = unit.sum(axis: 0)                                        // [B, A]
+    let pairs = total.square().sum(axis: 1) - unit.square().sum(axis: 2).sum(axis: 0)  // [B]
+    return pairs.mean() / Float(critics.members - 1)
+  }
 }
 
 extension EDAC.Configuration: CheckedConfiguration {

@@ -5,16 +5,17 @@ import StitchTensor
 ///
 /// Kostrikov, Nair & Levine, "Offline Reinforcement Learning with Implicit Q-Learning", ICLR 2022,
 /// arXiv 2110.06169: value loss L_V = E[L₂^τ(min Q̂(s,a) − V(s))] (eq. 5, expectile τ), Q loss
-/// L_Q = E[(r + γ(1 − d)V(s') − Q(s,a))²] (eq. 6), policy loss −E[exp(β(Q̂ − V))·log π(a|s)] (eq. 7) with the
-/// exponent clipped at 100 (CORL's EXP_ADV_MAX). Defaults and update order (V(s') and the advantage from V before
-/// its step) from CORL `algorithms/offline/iql.py`
+/// L_Q = E[(r + γ(1 − d)V(s') − Q(s,a))²] (eq. 6), policy loss −E[exp(β(Q̂ − V))·log π(a|s)] (eq. 7, β the
+/// inverse temperature) with the weight exp(β(Q̂ − V)) clipped at 100 (CORL's EXP_ADV_MAX). Reference code,
+/// defaults and update order (V(s') and the advantage from V before its step): CORL `algorithms/offline/iql.py`
 /// (FACTS.md §2e): β = 3, τ = 0.7, target rate 0.005, Adam 3e-4, Gaussian actor with tanh mean and a
 /// state-independent log σ clamped to [−20, 2], cosine actor-LR schedule over the run. Differences from the
 /// reference: the twin Q-networks are one ensemble (same math).
-public struct IQL: Algorithm {
+public struct IQL: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
-    /// β, inverse temperature of the advantage weights.
-    public var temperature: Float = 3.0
+    /// β, the inverse temperature of the advantage weights exp(β·(Q̂ − V)) (CORL `beta`; key `beta`, formerly
+    /// `temperature`).
+    public var beta: Float = 3.0
     /// τ, the expectile of the value regression.
     public var expectile: Float = 0.7
     /// γ, discount factor.
@@ -74,7 +75,7 @@ public struct IQL: Algorithm {
       }
       valueOptimizer.update(&value, along: valueGrad)
       let advantage = targetQ - v
-      let weights = (advantage * config.temperature).exp().clamped(min: -.infinity, max: config.maxAdvantageWeight)
+      let weights = (advantage * config.beta).exp().clamped(min: -.infinity, max: config.maxAdvantageWeight)
       let deterministic = config.deterministicActor
       let (actorLoss, actorGrad) = try valueWithGradient(at: policy) { p in
         let mean = p.net(batch.observations)
@@ -125,22 +126,19 @@ public struct IQL: Algorithm {
                            optimizer: Adam(learningRate: configuration.criticLearningRate))
   }
 
-  /// One update in CORL's arrangement (`ImplicitQLearning.train`): V(s') and min Q̂(s, a) come from the networks
-  /// before any step, so the value, critic and actor losses are independent and run on two lanes at once when
-  /// the thread has two (`ProductLanes.concurrently`: V and the actor on one, the critics on the other); the
-  /// result is the same either way.
+  /// One update in CORL's arrangement (`ImplicitQLearning.train`): min Q̂(s, a) and V(s') come from the networks
+  /// before any step, so V with the actor (eqs. 5, 7) and the critics (eq. 6) are independent pieces
+  /// (`TwoLanes.run`: on two lanes when the thread has two, the same result either way).
   public mutating func update(on batch: Batch) throws -> Metrics {
+    // min Q̂(s, a) of the target critics (eqs. 5, 7) and the Q target r + γ(1 − d)V(s') (eq. 6).
     let targetQ = critic.targetCritics(batch.observations, batch.actions).min(axis: 0)
     let nextV = valueAndActor.value(batch.nextObservations).column
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextV
     let (config, step) = (self.config, updates)
-    let (first, criticLoss) = try withUnsafeMutablePointer(to: &valueAndActor) { valueAndActor in
-      try withUnsafeMutablePointer(to: &critic) { critic in
-        try ProductLanes.concurrently(
-          { try valueAndActor.pointee.update(on: batch, targetQ: targetQ, config: config, step: step) },
-          { try critic.pointee.update(on: batch, target: target, rate: config.targetUpdateRate) })
-      }
-    }
+    // Eq. 5 then eq. 7 (V's expectile step, the actor's weights from V before it), alongside eq. 6 (the critics).
+    let (first, criticLoss) = try TwoLanes.run(
+      &valueAndActor, { try $0.update(on: batch, targetQ: targetQ, config: config, step: step) },
+      alongside: &critic, { try $0.update(on: batch, target: target, rate: config.targetUpdateRate) })
     updates += 1
     return ["value_loss": Double(first.valueLoss), "critic_loss": Double(criticLoss),
             "actor_loss": Double(first.actorLoss), "advantage_mean": Double(first.advantage.mean().scalar)]
@@ -153,35 +151,21 @@ public struct IQL: Algorithm {
     return (mean + Tensor.normal(mean.shape, using: &rng) * std).clamped(min: -1, max: 1)
   }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(valueAndActor.policy, as: "actor.")
-    c.store(critic.critics, as: "critic.")
-    c.store(critic.targetCritics, as: "target_critic.")
-    c.store(valueAndActor.value, as: "value.")
-    c.store(optimizer: valueAndActor.actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: critic.optimizer, as: "critic_optimizer.")
-    c.store(optimizer: valueAndActor.valueOptimizer, as: "value_optimizer.")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&valueAndActor.policy, from: "actor.")
-    try c.restore(&critic.critics, from: "critic.")
-    try c.restore(&critic.targetCritics, from: "target_critic.")
-    try c.restore(&valueAndActor.value, from: "value.")
-    valueAndActor.actorOptimizer.prepare(for: valueAndActor.policy)
-    critic.optimizer.prepare(for: critic.critics)
-    valueAndActor.valueOptimizer.prepare(for: valueAndActor.value)
-    try c.restore(optimizer: &valueAndActor.actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &critic.optimizer, from: "critic_optimizer.")
-    try c.restore(optimizer: &valueAndActor.valueOptimizer, from: "value_optimizer.")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&valueAndActor.policy, "actor.")
+    try v.network(&critic.critics, "critic.")
+    try v.network(&critic.targetCritics, "target_critic.")
+    try v.network(&valueAndActor.value, "value.")
+    try v.optimizer(&valueAndActor.actorOptimizer, "actor_optimizer.", of: valueAndActor.policy)
+    try v.optimizer(&critic.optimizer, "critic_optimizer.", of: critic.critics)
+    try v.optimizer(&valueAndActor.valueOptimizer, "value_optimizer.", of: valueAndActor.value)
+    try v.counter(&updates, "updates")
   }
 }
 
 extension IQL.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
-    checks.nonNegative("temperature", temperature)
+    checks.nonNegative("beta", beta)
     checks.openUnitInterval("expectile", expectile)
     checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
     checks.positive("max_advantage_weight", maxAdvantageWeight)
@@ -192,8 +176,10 @@ extension IQL.Configuration: CheckedConfiguration {
   }
   /// CORL iql.py's `TrainConfig` names (β, the expectile τ, Polyak τ).
   public static var referenceNames: [String: String] {
-    ["beta": "temperature", "iql_tau": "expectile", "tau": "target_update_rate", "iql_deterministic": "deterministic_actor",
+    ["iql_tau": "expectile", "tau": "target_update_rate", "iql_deterministic": "deterministic_actor",
      "actor_lr": "actor_learning_rate", "qf_lr": "critic_learning_rate", "vf_lr": "value_learning_rate",
      "exp_adv_max": "max_advantage_weight"]
   }
+  /// β was `temperature` until it was named for what it is, an inverse temperature.
+  public static var formerKeys: [String: String] { ["temperature": "beta"] }
 }

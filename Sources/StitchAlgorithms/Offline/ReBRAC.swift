@@ -13,8 +13,11 @@ import StitchTensor
 /// critic (no LayerNorm in the actor by default), hidden weights U(±1/√fan_in) and biases 0.1 ("initialisation as
 /// in EDAC"), last layer U(±1e-3) for the actor and U(±3e-3) for the critic. Learning rates 1e-3, batch 1024, no
 /// state normalisation (these two are the trainer's `trainingDefaults`). β₁ = `actorPenalty`, β₂ = `criticPenalty`;
-/// defaults are CORL's hopper-medium values (0.01, 0.01); the per-dataset table is in FACTS.md §2e.
-public struct ReBRAC: Algorithm {
+/// defaults are CORL's hopper-medium values (0.01, 0.01); the per-dataset values are `CORLPresets`. As CORL, the
+/// actor and targets move on the first update of each pair, and the target actor toward the actor from before its
+/// step. Differences from the reference: the two critics are two networks where CORL vmaps one `EnsembleCritic`
+/// (same values).
+public struct ReBRAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// β₁ (`actor_bc_coef`): weight of ‖π(s) − a‖² in the actor loss.
     public var actorPenalty: Float = 0.01
@@ -87,16 +90,6 @@ public struct ReBRAC: Algorithm {
   /// The elementwise minimum of the critics' values, in critic order.
   static func minimum(of qs: [Tensor]) -> Tensor { qs.dropFirst().reduce(qs[0]) { Tensor.minimum($0, $1) } }
 
-  /// `body(i)` for each critic i; the two critics' work runs on two lanes at once when the thread has two
-  /// (`ProductLanes.concurrently`, each critic's products whole on one core), which spends one hand-off where
-  /// splitting each product spends one per product and leaves the LayerNorms and activations to one core. The
-  /// results are the same either way: the critics read nothing the other writes.
-  static func eachCritic<R>(_ count: Int, _ body: (Int) throws -> R) throws -> [R] {
-    guard count == 2 else { return try (0..<count).map(body) }
-    let (first, second) = try ProductLanes.concurrently({ try body(0) }, { try body(1) })
-    return [first, second]
-  }
-
   public mutating func update(on batch: Batch) throws -> Metrics {
     try update(on: batch, smoothingNoise: Tensor.normal(batch.actions.shape, using: &noise))
   }
@@ -111,13 +104,13 @@ public struct ReBRAC: Algorithm {
     let nextPenalty = (nextAction - batch.nextActions).square().sum(axis: 1)
     let nextInput = Tensor.concat([batch.nextObservations, nextAction])
     let targets = targetCritics
-    let nextQs = try Self.eachCritic(targets.count) { targets[$0](nextInput).column }
+    let nextQs = try TwoLanes.map(targets.count) { targets[$0](nextInput).column }
     let nextQ = Self.minimum(of: nextQs) - config.criticPenalty * nextPenalty
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
-    // Σᵢ mean (Qᵢ − y)²: each critic's term and gradient on its own lane.
+    // Σᵢ mean (Qᵢ − y)²; each critic's term and gradient is independent of the other's (`TwoLanes.map`).
     let input = Tensor.concat([batch.observations, batch.actions])
     let current = critics
-    let parts = try Self.eachCritic(current.count) { i in
+    let parts = try TwoLanes.map(current.count) { i in
       try valueWithGradient(at: current[i]) { critic in (critic(input).column - target).square().mean() }
     }
     let criticLoss = parts.dropFirst().reduce(parts[0].value) { $0 + $1.value }
@@ -148,28 +141,15 @@ public struct ReBRAC: Algorithm {
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { actor(observations) }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(targetActor, as: "target_actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(noise, as: "noise_rng")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    try c.restore(&targetActor, from: "target_actor.")
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    actorOptimizer.prepare(for: actor)
-    criticOptimizer.prepare(for: critics)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    noise = try c.randomStream("noise_rng")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.network(&targetActor, "target_actor.")
+    try v.network(&critics, "critic.")
+    try v.network(&targetCritics, "target_critic.")
+    try v.optimizer(&actorOptimizer, "actor_optimizer.", of: actor)
+    try v.optimizer(&criticOptimizer, "critic_optimizer.", of: critics)
+    try v.randomStream(&noise, "noise_rng")
+    try v.counter(&updates, "updates")
   }
 }
 

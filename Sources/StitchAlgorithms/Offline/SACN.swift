@@ -1,11 +1,17 @@
 import StitchData
 import StitchNN
 import StitchTensor
-/// SAC-N: SAC with N critics and the minimum over all of them in the target and the actor loss (An et al.,
-/// NeurIPS 2021, §3, the ensemble baseline EDAC builds on). Defaults: CORL `algorithms/offline/sac_n.py` (N = 10,
-/// lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in FACTS.md §2e: halfcheetah 10, walker2d 20, hopper-medium
-/// 500). No state normalisation (CORL). The math is in `EnsembleSAC` with η = 0.
-public struct SACN: Algorithm {
+
+/// SAC-N: soft actor-critic with N critics and the minimum over all N of them in the target and the actor loss.
+///
+/// An, Moon, Kim & Song, "Uncertainty-Based Offline Reinforcement Learning with Diversified Q-Ensemble",
+/// NeurIPS 2021, arXiv 2110.01548, §3 (the ensemble baseline EDAC builds on): critic target
+/// y = r + γ(1 − d)(minᵢ₌₁..N Q'ᵢ(s', a') − α log π(a'|s')), a' ~ π(·|s'), loss Σᵢ mean (Qᵢ(s, a) − y)²; actor loss
+/// E[α log π(a|s) − minᵢ Qᵢ(s, a)]; SAC's temperature loss. The losses, CORL's update order and the networks are
+/// `EnsembleSAC` (shared with EDAC) without a diversity term. Defaults: CORL `algorithms/offline/sac_n.py`
+/// (N = 10, lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in FACTS.md §2e: halfcheetah 10, walker2d 20,
+/// hopper-medium 500). No state normalisation (CORL). Differences from the reference: those of `EnsembleSAC`.
+public struct SACN: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// N, number of critics.
     public var critics = 10
@@ -33,8 +39,10 @@ public struct SACN: Algorithm {
 
   public mutating func update(on batch: Batch) throws -> Metrics { updates += 1; return try core.update(on: batch) }
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { core.act(observations, exploring: exploring, rng: &rng) }
-  public func store(into c: inout Checkpoint) { core.store(into: &c); c.metadata["updates"] = String(updates) }
-  public mutating func restore(from c: Checkpoint) throws { try core.restore(from: c); updates = try c.counter("updates") }
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try core.visitState(&v)
+    try v.counter(&updates, "updates")
+  }
 }
 
 extension SACN.Configuration: CheckedConfiguration {

@@ -7,10 +7,11 @@ import StitchTensor
 /// eq. 3: π = argmax E[λ Q(s, π(s)) − (π(s) − a)²] with λ = α / (1/N Σ |Q(sᵢ, aᵢ)|), α = 2.5. Critic: TD3's
 /// clipped double-Q target with target-policy smoothing (Fujimoto et al. 2018, arXiv 1802.09477, eq. 15):
 /// y = r + γ(1 − d) minᵢ Q'ᵢ(s', clip(π'(s') + clip(ε, −c, c), −1, 1)), ε ~ N(0, σ²).
-/// Defaults: CORL `algorithms/offline/td3_bc.py` (FACTS.md §2e). State normalisation is done by the trainer
+/// Reference code and defaults: CORL `algorithms/offline/td3_bc.py` (FACTS.md §2e); the actor and targets move on
+/// the second update of each pair (`total_it % policy_freq == 0`). State normalisation is done by the trainer
 /// (on by default, eps 1e-3, as CORL). Differences from the reference: the two critics are evaluated as one
-/// ensemble (same math, one pass).
-public struct TD3BC: Algorithm {
+/// ensemble (same math, one pass), and the actor reads Q₁ as a detached copy (`CriticEnsemble.members`).
+public struct TD3BC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// α: weight of the Q term, normalised by mean |Q|.
     public var qWeight: Float = 2.5
@@ -92,28 +93,15 @@ public struct TD3BC: Algorithm {
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { actor(observations) }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(targetActor, as: "target_actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(noise, as: "noise_rng")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    try c.restore(&targetActor, from: "target_actor.")
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    actorOptimizer.prepare(for: actor)
-    criticOptimizer.prepare(for: critics)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    noise = try c.randomStream("noise_rng")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.network(&targetActor, "target_actor.")
+    try v.network(&critics, "critic.")
+    try v.network(&targetCritics, "target_critic.")
+    try v.optimizer(&actorOptimizer, "actor_optimizer.", of: actor)
+    try v.optimizer(&criticOptimizer, "critic_optimizer.", of: critics)
+    try v.randomStream(&noise, "noise_rng")
+    try v.counter(&updates, "updates")
   }
 }
 

@@ -6,9 +6,13 @@ import StitchTensor
 /// Haarnoja et al., "Soft Actor-Critic Algorithms and Applications", 2018, arXiv 1812.05905: critic target
 /// y = r + γ(1 − d)(minᵢ Q'ᵢ(s', a') − α log π(a'|s')), a' ~ π(·|s') (eq. 3 with clipped double Q), actor loss
 /// E[α log π(a|s) − minᵢ Qᵢ(s, a)] (eq. 7, reparameterised), temperature loss −α·E[log π(a|s) + H̄] with target
-/// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2].
+/// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2]. Each update steps
+/// the critics, then the actor, then α from the actor's own sample, then the targets (the paper's Algorithm 1).
 /// Defaults: 256×256 MLPs, Adam 3e-4 for all, batch 256, τ = 0.005, γ = 0.99 (SAC paper Table 1, CORL/d3rlpy).
-public struct SAC: Algorithm {
+/// Reference code: none followed line by line (no oracle fixture; `referenceNames` are cleanrl
+/// `sac_continuous_action.py`'s argument names). Differences from cleanrl: the actor and α update every step, not
+/// every second step repeated twice.
+public struct SAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// γ, discount factor.
     public var discount: Float = 0.99
@@ -100,31 +104,16 @@ public struct SAC: Algorithm {
   /// The actor network (for exporting behaviour policies).
   public var policyNetwork: MLP { actor }
 
-  public func store(into c: inout Checkpoint) {
-    c.store(actor, as: "actor.")
-    c.store(critics, as: "critic.")
-    c.store(targetCritics, as: "target_critic.")
-    c.store(logTemperature, as: "log_alpha")
-    c.store(optimizer: actorOptimizer, as: "actor_optimizer.")
-    c.store(optimizer: criticOptimizer, as: "critic_optimizer.")
-    c.store(optimizer: temperatureOptimizer, as: "alpha_optimizer.")
-    c.store(noise, as: "noise_rng")
-    c.metadata["updates"] = String(updates)
-  }
-
-  public mutating func restore(from c: Checkpoint) throws {
-    try c.restore(&actor, from: "actor.")
-    try c.restore(&critics, from: "critic.")
-    try c.restore(&targetCritics, from: "target_critic.")
-    try c.restore(&logTemperature, from: "log_alpha")
-    actorOptimizer.prepare(for: actor)
-    criticOptimizer.prepare(for: critics)
-    temperatureOptimizer.prepare(for: logTemperature)
-    try c.restore(optimizer: &actorOptimizer, from: "actor_optimizer.")
-    try c.restore(optimizer: &criticOptimizer, from: "critic_optimizer.")
-    try c.restore(optimizer: &temperatureOptimizer, from: "alpha_optimizer.")
-    noise = try c.randomStream("noise_rng")
-    updates = try c.counter("updates")
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try v.network(&actor, "actor.")
+    try v.network(&critics, "critic.")
+    try v.network(&targetCritics, "target_critic.")
+    try v.tensor(&logTemperature, "log_alpha")
+    try v.optimizer(&actorOptimizer, "actor_optimizer.", of: actor)
+    try v.optimizer(&criticOptimizer, "critic_optimizer.", of: critics)
+    try v.optimizer(&temperatureOptimizer, "alpha_optimizer.", of: logTemperature)
+    try v.randomStream(&noise, "noise_rng")
+    try v.counter(&updates, "updates")
   }
 }
 

@@ -54,7 +54,7 @@ public enum CORLPresets {
     "iql": (allLocomotion, [
       "hopper-medium": .init(["deterministic_actor=true", "target_update_rate=0.001"], normalizeRewards: true),
       "hopper-medium-replay": .init(["deterministic_actor=true", "target_update_rate=0.001"], normalizeRewards: true),
-      "hopper-medium-expert": .init(["temperature=6", "expectile=0.5"]),
+      "hopper-medium-expert": .init(["beta=6", "expectile=0.5"]),
     ]),
     // configs/offline/cql/hopper/medium_v2.yaml
     "cql": (allLocomotion, ["hopper-medium": .init([], normalizeRewards: true)]),

@@ -24,6 +24,8 @@ public enum ConfigResolver {
     case commandLineOption(String, option: String)
     /// A name from the reference implementation (CORL's `cql_alpha`) for a hyperparameter spelled otherwise here.
     case referenceName(String, key: String)
+    /// A key this configuration spelled otherwise in an earlier release (IQL's `temperature`, now `beta`).
+    case formerKey(String, key: String)
     case badValue(key: String, value: String, expected: String)
     /// Values outside their ranges, one line each (`discount = 1.5 must lie in [0, 1]`).
     case outOfRange([String])
@@ -39,6 +41,8 @@ public enum ConfigResolver {
         return "'\(key)' is not a hyperparameter of this algorithm but an option of `stitch train`: use \(option)"
       case .referenceName(let name, let key):
         return "unknown configuration key '\(name)': CORL's \(name) is '\(key)' here (--set \(key)=VALUE)"
+      case .formerKey(let name, let key):
+        return "unknown configuration key '\(name)': it is now called '\(key)' (--set \(key)=VALUE)"
       case .outOfRange(let problems):
         return "invalid configuration: " + problems.joined(separator: "; ")
       case .badValue(let key, let value, let expected):
@@ -66,8 +70,9 @@ public enum ConfigResolver {
   /// - Throws: `ResolveError` naming the key and the problem.
   public static func resolve<C: Codable>(_ defaults: C, presets: [String] = [], file: URL? = nil, overrides: [String] = []) throws -> C {
     var map = try encode(defaults)
-    let references = (C.self as? any CheckedConfiguration.Type)?.referenceNames ?? [:]
-    for text in presets { try apply(override: text, to: &map, references: references) }
+    let checked = C.self as? any CheckedConfiguration.Type
+    let names = KnownNames(references: checked?.referenceNames ?? [:], formerKeys: checked?.formerKeys ?? [:])
+    for text in presets { try apply(override: text, to: &map, names: names) }
     if let file {
       let text: String
       do { text = try String(contentsOf: file, encoding: .utf8) } catch {
@@ -79,9 +84,9 @@ public enum ConfigResolver {
       } catch {
         throw ResolveError.unreadableFile(file.path, reason: "\(error)")
       }
-      for (key, value) in pairs { try assign(value, to: key, in: &map, references: references) }
+      for (key, value) in pairs { try assign(value, to: key, in: &map, names: names) }
     }
-    for text in overrides { try apply(override: text, to: &map, references: references) }
+    for text in overrides { try apply(override: text, to: &map, names: names) }
     let data = try JSONSerialization.data(withJSONObject: map.mapValues(\.jsonObject), options: [.sortedKeys])
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -125,19 +130,27 @@ public enum ConfigResolver {
   }
 
   /// One `key=value` string applied to `map`.
-  static func apply(override text: String, to map: inout [String: ConfigValue], references: [String: String]) throws {
+  /// Names that are not keys but point to one: the reference implementation's (`CheckedConfiguration.referenceNames`)
+  /// and earlier releases' (`formerKeys`).
+  struct KnownNames {
+    var references: [String: String] = [:]
+    var formerKeys: [String: String] = [:]
+  }
+
+  static func apply(override text: String, to map: inout [String: ConfigValue], names: KnownNames) throws {
     guard let eq = text.firstIndex(of: "=") else { throw ResolveError.malformedOverride(text) }
     let key = String(text[..<eq]).trimmingCharacters(in: .whitespaces)
     let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
     guard !key.isEmpty else { throw ResolveError.malformedOverride(text) }
-    try assign(.text(raw), to: key, in: &map, references: references)
+    try assign(.text(raw), to: key, in: &map, names: names)
   }
 
   static func assign(_ value: ConfigValue, to key: String, in map: inout [String: ConfigValue],
-                     references: [String: String] = [:]) throws {
+                     names: KnownNames = KnownNames()) throws {
     guard let current = map[key] else {
       let known = map.keys.sorted()
-      if let reference = references[key], map[reference] != nil { throw ResolveError.referenceName(key, key: reference) }
+      if let renamed = names.formerKeys[key], map[renamed] != nil { throw ResolveError.formerKey(key, key: renamed) }
+      if let reference = names.references[key], map[reference] != nil { throw ResolveError.referenceName(key, key: reference) }
       if let option = commandLineOptions[key] { throw ResolveError.commandLineOption(key, option: option) }
       throw ResolveError.unknownKey(key, suggestion: closest(to: key, in: known), known: known)
     }
