@@ -147,6 +147,18 @@ import Testing
     #expect(loaded.configuration.qWeight == 1.5)
     try rewrite { $0["no_such_key"] = 3 }
     #expect { _ = try Trainer<TD3BC>.load(from: run) } throws: { "\($0)".contains("no_such_key") }
+    // IQL's β was saved as "temperature" before it was renamed.
+    let iqlRun = folder("config-iql")
+    defer { try? FileManager.default.removeItem(at: iqlRun) }
+    var iql = IQL.defaultConfiguration
+    iql.beta = 6
+    try FileManager.default.createDirectory(at: iqlRun, withIntermediateDirectories: true)
+    try Trainer<IQL>(configuration: iql, options: options([.offline(updates: 2)]), folder: iqlRun).writeConfig()
+    let iqlURL = iqlRun.appendingPathComponent("config.json")
+    let text = try String(contentsOf: iqlURL, encoding: .utf8)
+    #expect(text.contains("\"beta\""))
+    try text.replacingOccurrences(of: "\"beta\"", with: "\"temperature\"").write(to: iqlURL, atomically: true, encoding: .utf8)
+    #expect(try Trainer<IQL>.load(from: iqlRun).configuration.beta == 6)
   }
 
   @Test func phasesThatCannotRunAreRefusedBeforeAnythingIsWritten() throws {
