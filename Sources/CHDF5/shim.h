@@ -2,7 +2,7 @@
 //
 // Many HDF5 constants are C macros over globals that exist only after H5open() (H5T_NATIVE_FLOAT,
 // H5P_DEFAULT, H5F_ACC_RDONLY, ...). Swift cannot import those macros, so each one Stitch needs is
-// wrapped here in a static inline function (see ../shared/STACK.md, "HDF5 from Swift").
+// wrapped here in a static inline function (see docs/stack.md, "HDF5 from Swift").
 #ifndef STITCH_CHDF5_SHIM_H
 #define STITCH_CHDF5_SHIM_H
 #include <hdf5.h>

@@ -29,7 +29,7 @@ import Testing
     }
     let s = try #require(last)
     #expect(s.terminated && !s.truncated, "\(id) should fall and terminate")
-    // v4 pays the survival bonus on the terminating step, v5 does not (FACTS.md §2d).
+    // v4 pays the survival bonus on the terminating step, v5 does not (docs/facts.md §2d).
     #expect(s.info["reward_survive"] == (id.hasSuffix("v4") ? 1 : 0))
   }
 

@@ -8,7 +8,7 @@ import Testing
 /// - one step from Gymnasium's own recorded state must match to 1e-11 (relative to 1 + |value|): the only
 ///   difference is the physics library's last digits;
 /// - whole trajectories (up to 60 steps, each from Stitch's previous step, through contacts and falls) must match
-///   to 1e-9 and end with the same terminated flag at the same step (round-off grows through contacts, STACK.md;
+///   to 1e-9 and end with the same terminated flag at the same step (round-off grows through contacts, docs/stack.md;
 ///   measured here it stays below 1e-9 over these traces);
 /// - functions of the state alone (observation, health, survival bonus) are checked exactly at recorded states
 ///   (Ant: to 1e-15, since Debian's MuJoCo renormalises the free joint's quaternion in the last bit).

@@ -2,7 +2,7 @@
 
 Question it answers (docs/results.md, hopper-medium): is IQL's final score below BC a property of the dataset or a
 fault in Stitch's IQL? This is a second implementation of the same algorithm, written from the IQL paper
-(Kostrikov et al. 2021, Eqs. 5-7) with CORL iql.py's hopper-medium settings (FACTS.md §2e): expectile 0.7,
+(Kostrikov et al. 2021, Eqs. 5-7) with CORL iql.py's hopper-medium settings (docs/facts.md §2e): expectile 0.7,
 temperature 3.0, exp-advantage clipped at 100, lrs 3e-4, cosine actor schedule over the run, deterministic tanh
 actor with the squared-error BC term, target rate 0.001, observations z-scored (std + 1e-3), rewards scaled by
 1000 / (max episode return - min episode return). It shares no code with Stitch; only the data file.
@@ -40,7 +40,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 import gymnasium as gym  # noqa: E402
 
-# D4RL reference returns (FACTS.md; d4rl/infos.py).
+# D4RL reference returns (docs/facts.md; d4rl/infos.py).
 REF = {"Hopper-v4": (-20.272305, 3234.3), "HalfCheetah-v4": (-280.178953, 12135.0), "Walker2d-v4": (1.629008, 4592.3)}
 EXPECTILE, BETA, MAX_W, LR, GAMMA, BATCH, K = 0.7, 3.0, 100.0, 3e-4, 0.99, 256, 8
 

@@ -1,7 +1,7 @@
 """Independent ReBRAC on a Stitch-made D4RL file, in JAX, evaluated in Gymnasium: the cross-check for Stitch's ReBRAC.
 
 Written from the ReBRAC paper (Tarasov et al. 2023, eqs. 2-3) with CORL rebrac.py's defaults and hopper-medium
-penalties (FACTS.md §2e): actor and two critics of 3 x 256 ReLU layers, LayerNorm (eps 1e-6) after each hidden
+penalties (docs/facts.md §2e): actor and two critics of 3 x 256 ReLU layers, LayerNorm (eps 1e-6) after each hidden
 activation of the critics only, hidden kernels U(+-1/sqrt(fan_in)) and biases 0.1, output layers U(+-1e-3)
 (actor, tanh) and U(+-3e-3) (critics); Adam 1e-3; batch 1024; gamma 0.99; tau 0.005; target-policy noise 0.2
 clipped at 0.5; actor and targets on the first step of every pair (TD3+BC: the second); actor loss beta1*||pi(s)-a||^2 - Q(s,pi(s))/mean|Q|; critic

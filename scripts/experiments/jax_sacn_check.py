@@ -1,7 +1,7 @@
 """Independent SAC-N on a Stitch-made D4RL file, in JAX, evaluated in Gymnasium: the cross-check for Stitch's SAC-N.
 
 Written from An et al. 2021 ("Uncertainty-Based Offline RL with Diversified Q-Ensemble", SAC-N: SAC with the
-minimum over N critics in the target and the actor loss) with CORL sac_n.py's defaults (FACTS.md §2e): N = 10
+minimum over N critics in the target and the actor loss) with CORL sac_n.py's defaults (docs/facts.md §2e): N = 10
 critics and an actor of 3 x 256 ReLU layers, hidden kernels U(+-1/sqrt(fan_in)) and biases 0.1, critic outputs
 U(+-3e-3), actor mean and log-std heads U(+-1e-3), log-std clipped to [-5, 2], tanh-Gaussian policy; Adam 3e-4 for
 actor, critics and temperature; alpha starts at 1, target entropy -dim(A); batch 256; gamma 0.99; tau 0.005; in

@@ -12,7 +12,7 @@ import Glibc
 /// estimated by importance sampling over N uniform actions (density 0.5^|A|), N policy actions at s and N policy
 /// actions at s' (all evaluated at s), each corrected by its log-density (appendix F; CORL `cql.py`
 /// `_q_loss`). Optional Lagrange form (eq. 30) adapts α to keep the gap at `targetActionGap`.
-/// Actor and temperature as SAC. Defaults: CORL `algorithms/offline/cql.py` (FACTS.md §2e) and its
+/// Actor and temperature as SAC. Defaults: CORL `algorithms/offline/cql.py` (docs/facts.md §2e) and its
 /// locomotion YAMLs: α = 10, N = 10, policy lr 3e-5, Q lr 3e-4, 3 hidden layers in Q, automatic entropy, no
 /// entropy in the backup, reward scale 1 / bias 0; and, read from cql.py itself: the actor has three hidden
 /// layers of 256 (`TanhGaussianPolicy.base_network`); its log-std is `m·raw + c` with learnable scalars m = 1,

@@ -10,7 +10,7 @@ import StitchTensor
 /// gradients at the data's (s, a)); Σ_{i≠j} ĝᵢ·ĝⱼ is computed as ‖Σᵢ ĝᵢ‖² − Σᵢ‖ĝᵢ‖², and the gradients are
 /// normalised by ‖∇ₐQᵢ‖ + 1e-10 as CORL's `edac.py` (`_critic_diversity_loss`). Defaults: CORL
 /// `algorithms/offline/edac.py` (N = 10, η = 1, lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N and η in
-/// FACTS.md §2e, e.g. hopper N = 50). No state normalisation (CORL). Differences from the reference: the action
+/// docs/facts.md §2e, e.g. hopper N = 50). No state normalisation (CORL). Differences from the reference: the action
 /// gradients ∇ₐQᵢ are built from tape ops (the ReLU network's backward pass written out: masks of the
 /// pre-activations, products with the weights) instead of `torch.autograd.grad(create_graph=True)`, so their own
 /// gradient with respect to the weights (EDAC's second-order term) comes from ordinary reverse mode; the ReLU

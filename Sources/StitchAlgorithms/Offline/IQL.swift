@@ -8,7 +8,7 @@ import StitchTensor
 /// L_Q = E[(r + γ(1 − d)V(s') − Q(s,a))²] (eq. 6), policy loss −E[exp(β(Q̂ − V))·log π(a|s)] (eq. 7, β the
 /// inverse temperature) with the weight exp(β(Q̂ − V)) clipped at 100 (CORL's EXP_ADV_MAX). Reference code,
 /// defaults and update order (V(s') and the advantage from V before its step): CORL `algorithms/offline/iql.py`
-/// (FACTS.md §2e): β = 3, τ = 0.7, target rate 0.005, Adam 3e-4, Gaussian actor with tanh mean and a
+/// (docs/facts.md §2e): β = 3, τ = 0.7, target rate 0.005, Adam 3e-4, Gaussian actor with tanh mean and a
 /// state-independent log σ clamped to [−20, 2], cosine actor-LR schedule over the run. Differences from the
 /// reference: the twin Q-networks are one ensemble (same math).
 public struct IQL: Algorithm, AlgorithmState {

@@ -9,7 +9,7 @@ import StitchTensor
 /// y = r + γ(1 − d)(minᵢ₌₁..N Q'ᵢ(s', a') − α log π(a'|s')), a' ~ π(·|s'), loss Σᵢ mean (Qᵢ(s, a) − y)²; actor loss
 /// E[α log π(a|s) − minᵢ Qᵢ(s, a)]; SAC's temperature loss. The losses, CORL's update order and the networks are
 /// `EnsembleSAC` (shared with EDAC) without a diversity term. Defaults: CORL `algorithms/offline/sac_n.py`
-/// (N = 10, lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in FACTS.md §2e: halfcheetah 10, walker2d 20,
+/// (N = 10, lrs 3e-4, τ 5e-3, γ 0.99, 3 × 256; per-dataset N in docs/facts.md §2e: halfcheetah 10, walker2d 20,
 /// hopper-medium 500). No state normalisation (CORL). Differences from the reference: those of `EnsembleSAC`.
 public struct SACN: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {

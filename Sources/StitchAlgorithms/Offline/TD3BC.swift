@@ -7,7 +7,7 @@ import StitchTensor
 /// eq. 3: π = argmax E[λ Q(s, π(s)) − (π(s) − a)²] with λ = α / (1/N Σ |Q(sᵢ, aᵢ)|), α = 2.5. Critic: TD3's
 /// clipped double-Q target with target-policy smoothing (Fujimoto et al. 2018, arXiv 1802.09477, eq. 15):
 /// y = r + γ(1 − d) minᵢ Q'ᵢ(s', clip(π'(s') + clip(ε, −c, c), −1, 1)), ε ~ N(0, σ²).
-/// Reference code and defaults: CORL `algorithms/offline/td3_bc.py` (FACTS.md §2e); the actor and targets move on
+/// Reference code and defaults: CORL `algorithms/offline/td3_bc.py` (docs/facts.md §2e); the actor and targets move on
 /// the second update of each pair (`total_it % policy_freq == 0`). State normalisation is done by the trainer
 /// (on by default, eps 1e-3, as CORL). Differences from the reference: the two critics are evaluated as one
 /// ensemble (same math, one pass), and the actor reads Q₁ as a detached copy (`CriticEnsemble.members`).

@@ -11,7 +11,7 @@ struct BenchDiffusion: ParsableCommand {
     discussion: """
       denoiser-train: one update of SynthER's residual-MLP denoiser (6 blocks, time dimension 128) with the EDM
       loss and Adam on random 27-dimensional rows (Hopper transitions), batch --batch, width --width (1024 is the
-      size the JAX anchor figures in ../shared/STACK.md use; SynthER's paper uses 2048). mflop_per_step = 3 ×
+      size the JAX anchor figures in docs/stack.md use; SynthER's paper uses 2048). mflop_per_step = 3 ×
       the forward matrix FLOPs (forward + backward). sample-euler: transitions per second made by the EDM Euler
       sampler at --sample-steps Karras steps, 256 rows per chunk, one chunk per thread (--threads 1: one chunk,
       2: two chunks in parallel). benchmarks/denoiser-vs-jax runs this beside a jit-compiled JAX version.

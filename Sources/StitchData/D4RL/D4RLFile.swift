@@ -29,7 +29,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// The D4RL HDF5 layout (Fu et al. 2020; d4rl/offline_env.py `get_dataset`, FACTS.md §2a): top-level
+/// The D4RL HDF5 layout (Fu et al. 2020; d4rl/offline_env.py `get_dataset`, docs/facts.md §2a): top-level
 /// `observations` (N, obs), `actions` (N, act), `rewards` (N,) or (N, 1), `terminals`, `timeouts`, optional
 /// `next_observations`; `infos/*` and `metadata/*` are not needed for training and are ignored (string metadata
 /// under `metadata/` is kept in `Dataset.metadata`).

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The Minari dataset layout (Farama Minari 0.5, `minari/dataset/_storages/hdf5_storage.py`, FACTS.md §2b):
+/// The Minari dataset layout (Farama Minari 0.5, `minari/dataset/_storages/hdf5_storage.py`, docs/facts.md §2b):
 /// a dataset folder whose `data/` holds `metadata.json` and `main_data.hdf5` with one group per episode
 /// (`episode_0`, `episode_1`, ...: HDF5 lists them lexicographically, so they are ordered by their number here),
 /// each with `observations` (T + 1 rows: the reset observation, then one per step), `actions` (T), `rewards` (T),

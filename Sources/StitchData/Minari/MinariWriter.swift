@@ -1,7 +1,7 @@
 import CHDF5
 import Foundation
 
-/// Writes a dataset as a Minari dataset folder (minari 0.5 hdf5 storage, FACTS.md §2b, checked against files
+/// Writes a dataset as a Minari dataset folder (minari 0.5 hdf5 storage, docs/facts.md §2b, checked against files
 /// minari 0.5.4 writes): `data/main_data.hdf5` with groups `episode_N` (attributes `id`, `total_steps`) holding
 /// `observations` (T + 1 rows: each step's observation, then the episode's last next observation), `actions`,
 /// `rewards` (float64, as minari stores them), `terminations`, `truncations` (bool enums) and an empty `infos`

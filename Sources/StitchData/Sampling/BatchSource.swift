@@ -3,7 +3,7 @@ import StitchTensor
 /// Anything minibatches are drawn from: a dataset sampler, a replay buffer, a mix of two sources, and (next) a
 /// buffer of model rollouts, which is a `ReplayBuffer` filled by the model instead of the environment.
 ///
-/// Sources are values that a training recipe composes (ARCHITECTURE.md §8): `MixedSource(first: dataset,
+/// Sources are values that a training recipe composes (docs/architecture.md): `MixedSource(first: dataset,
 /// second: replay, firstFraction: 0.5)` is RLPD's and Cal-QL's symmetric sampling, and SynthER's real/synthetic
 /// mix is the same type over two dataset samplers. Each source fills a range of a batch's rows, so a mix writes
 /// both parts in place, in order, with no copies.

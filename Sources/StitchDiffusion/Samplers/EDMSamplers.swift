@@ -6,7 +6,7 @@ import StitchTensor
 /// end of each step (second order, 2 evaluations per step). With `churn` > 0 this is EDM's stochastic sampler
 /// (Alg. 2): before each step with σ̃ in [sTmin, sTmax], noise is added to raise σ̃ to σ̂ = σ̃·(1 + γ),
 /// γ = min(S_churn/N, √2 − 1), with x̃ += √(σ̂² − σ̃²)·S_noise·z. SynthER's sampler is this with 128 steps,
-/// S_churn 80, S_tmin 0.05, S_tmax 50, S_noise 1.003 (FACTS.md §2h).
+/// S_churn 80, S_tmin 0.05, S_tmax 50, S_noise 1.003 (docs/facts.md §2h).
 public struct EDMSampler: DiffusionSampler {
   public var heun: Bool
   public var churn = 0.0, sTmin = 0.05, sTmax = 50.0, sNoise = 1.003

@@ -3,7 +3,7 @@ import StitchNN
 import StitchTensor
 
 /// Hyperparameters of denoiser training. `cpu` is Stitch's default, sized for a 2-core machine; `paper` is
-/// SynthER's configuration (width 2048, batch 1024, 100k steps; FACTS.md §2h), days of CPU time.
+/// SynthER's configuration (width 2048, batch 1024, 100k steps; docs/facts.md §2h), days of CPU time.
 public struct DiffusionTrainingConfiguration: Codable, Sendable, Equatable {
   public var size: ResidualMLPDenoiser.Size
   public var batchSize: Int

@@ -3,7 +3,7 @@ import StitchNN
 import StitchTensor
 
 /// SynthER's denoiser network (Lu, Ball, Teh & Parker-Holder, "Synthetic Experience Replay", NeurIPS 2023,
-/// arXiv 2303.06614, App. B; `synther/diffusion/denoiser_network.py::ResidualMLPDenoiser`, FACTS.md §2h):
+/// arXiv 2303.06614, App. B; `synther/diffusion/denoiser_network.py::ResidualMLPDenoiser`, docs/facts.md §2h):
 /// h = proj(x) + time_mlp(c_noise), time_mlp = Linear(17 → dim_t) → SiLU → Linear(dim_t → dim_t) over random
 /// Fourier features [c, sin 2πcw, cos 2πcw] (8 fixed frequencies w ~ N(0, 1)); then the residual MLP
 /// Linear(dim_t → width) → `depth` blocks z + Linear(ReLU(z)) → ReLU → Linear(width → d). The paper uses

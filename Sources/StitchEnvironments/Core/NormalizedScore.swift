@@ -13,7 +13,7 @@ public struct ReferenceScores: Sendable, Equatable {
 }
 
 public enum NormalizedScore {
-  /// Reference returns by task family (FACTS.md §2c, from d4rl/infos.py).
+  /// Reference returns by task family (docs/facts.md §2c, from d4rl/infos.py).
   public static let d4rl: [String: ReferenceScores] = [
     "hopper": ReferenceScores(random: -20.272305, expert: 3234.3, source: .d4rl),
     "halfcheetah": ReferenceScores(random: -280.178953, expert: 12135.0, source: .d4rl),

@@ -1,5 +1,5 @@
 /// What evaluation drives: a policy that is told when an episode starts and sees, at every step, the observation
-/// and the reward of the step before (ARCHITECTURE.md §8). A policy with memory (a history window, a return-to-go
+/// and the reward of the step before (docs/architecture.md). A policy with memory (a history window, a return-to-go
 /// that the rewards count down) keeps it here, not in the trainer, and evaluates through the same path as a
 /// memoryless one.
 ///

@@ -1,6 +1,6 @@
 /// A Gymnasium MuJoCo locomotion task (Hopper, Walker2d, HalfCheetah, Ant; v4 or v5) on libmujoco.
 ///
-/// The step is Gymnasium's (`gymnasium/envs/mujoco/<robot>_v{4,5}.py`, facts in FACTS.md §2d):
+/// The step is Gymnasium's (`gymnasium/envs/mujoco/<robot>_v{4,5}.py`, facts in docs/facts.md §2d):
 /// position before → ctrl = action (MuJoCo clips it to ctrlrange) → `frame_skip` × `mj_step` → position after;
 /// reward = forward velocity + survival bonus − control cost (− contact cost, Ant v5), where the control cost uses
 /// the unclipped action as Gymnasium does; terminated = not healthy (tasks with health only).

@@ -8,7 +8,7 @@ import Glibc
 /// The BLAS library Stitch's matrix products run on (OpenBLAS through CBLAS).
 ///
 /// Threading model: Stitch sets OpenBLAS to one thread at start-up (`BLAS.threads = 1`) because products of
-/// MLP size (256×256 and smaller) lose speed on a second OpenBLAS thread on these machines (../shared/STACK.md);
+/// MLP size (256×256 and smaller) lose speed on a second OpenBLAS thread on these machines (docs/stack.md);
 /// the second core is used for independent work instead (other networks, ensemble members, seeds, evaluation).
 public enum BLAS {
   /// The number of threads OpenBLAS uses for one product.

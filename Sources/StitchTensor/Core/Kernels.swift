@@ -1,5 +1,5 @@
 /// Elementwise kernels shared by the ops: each operation is a zero-size type whose `apply` the compiler
-/// specialises and inlines into the loop, so loops over contiguous buffers vectorise (see STACK.md: selects with
+/// specialises and inlines into the loop, so loops over contiguous buffers vectorise (see docs/stack.md: selects with
 /// unconditional loads; build with -fno-math-errno for sqrt).
 public protocol UnaryKernel { static func apply(_ x: Float) -> Float }
 /// A kernel of two elementwise arguments.

@@ -12,7 +12,7 @@ import StitchTensor
 ///
 /// Data vector per transition: [s, a, r, s', terminal] from the Q-learning view (SynthER `utils.make_inputs`),
 /// z-scored per column with ε = 1e-5 except the terminal flag (`normalizer_type='standard'`, `modelled_terminals`);
-/// samples are un-normalised and terminals thresholded at 0.5 (FACTS.md §2h).
+/// samples are un-normalised and terminals thresholded at 0.5 (docs/facts.md §2h).
 public enum SynthER {
   /// Where the parts of a transition sit in the vector, and the z-score statistics.
   public struct Layout: Codable, Sendable, Equatable {

@@ -1,5 +1,5 @@
 /// One stage of a training run. A run is a sequence of phases under one trainer, one run folder, one checkpoint
-/// and one resume (ARCHITECTURE.md §8): offline updates from a dataset, then (say) online interaction in the
+/// and one resume (docs/architecture.md): offline updates from a dataset, then (say) online interaction in the
 /// environment, with the same observation normaliser, reward scale and action scaling throughout.
 ///
 /// The run's step counter runs on across phases: an offline phase of N updates covers steps 1…N, an online phase
