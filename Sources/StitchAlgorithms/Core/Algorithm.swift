@@ -59,15 +59,15 @@ public protocol Algorithm {
   mutating func restore(from checkpoint: Checkpoint) throws
   /// Batch size and state normalisation of the reference implementation (default: 256, normalised).
   static var trainingDefaults: TrainingDefaults { get }
-  /// Whether `act(_:exploring: true, rng:)` returns the deterministic action (TD3+BC, ReBRAC, BC): the trainer
-  /// then adds Gaussian exploration noise in online phases, as TD3's training loop does (default: false, the
-  /// algorithm samples its own exploring actions, as SAC does).
-  static var actsDeterministically: Bool { get }
+  /// Whether `act(_:exploring: true, rng:)` returns the deterministic action (TD3+BC, ReBRAC, BC, IQL with its
+  /// deterministic actor): the trainer then adds Gaussian exploration noise in online phases, as TD3's training
+  /// loop does (default: false, the algorithm samples its own exploring actions, as SAC does).
+  var actsDeterministically: Bool { get }
 }
 
 extension Algorithm {
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults() }
-  public static var actsDeterministically: Bool { false }
+  public var actsDeterministically: Bool { false }
 }
 
 /// An algorithm that needs the dataset itself, not only minibatches of it (dynamics training, rollout start

@@ -17,7 +17,7 @@ public struct BC: Algorithm, AlgorithmState {
 
   public static let id = "bc"
   public static let summary = "behaviour cloning (MSE to dataset actions)"
-  public static let actsDeterministically = true
+  public var actsDeterministically: Bool { true }
   public static var defaultConfiguration: Configuration { Configuration() }
 
   var actor: MLP

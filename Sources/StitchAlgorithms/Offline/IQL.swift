@@ -144,6 +144,8 @@ public struct IQL: Algorithm, AlgorithmState {
             "actor_loss": Double(first.actorLoss), "advantage_mean": Double(first.advantage.mean().scalar)]
   }
 
+  public var actsDeterministically: Bool { config.deterministicActor }
+
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     let mean = valueAndActor.policy.net(observations)
     guard exploring, !config.deterministicActor else { return mean }

@@ -49,7 +49,7 @@ public struct ReBRAC: Algorithm, AlgorithmState {
 
   public static let id = "rebrac"
   public static let summary = "ReBRAC (Tarasov et al. 2023): TD3+BC with LayerNorm critics and actor/critic penalties"
-  public static let actsDeterministically = true
+  public var actsDeterministically: Bool { true }
   public static var defaultConfiguration: Configuration { Configuration() }
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 1024, normalizeObservations: false) }
 

@@ -33,7 +33,7 @@ public struct TD3BC: Algorithm, AlgorithmState {
 
   public static let id = "td3bc"
   public static let summary = "TD3+BC (Fujimoto & Gu 2021): TD3 with a behaviour-cloning actor term"
-  public static let actsDeterministically = true
+  public var actsDeterministically: Bool { true }
   public static var defaultConfiguration: Configuration { Configuration() }
 
   let config: Configuration

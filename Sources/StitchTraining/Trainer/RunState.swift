@@ -176,7 +176,7 @@ struct RunState<A: Algorithm> {
   /// default, in the normalised box whose half-range is 1: TD3's `max_action · expl_noise`).
   mutating func explore(_ normalized: [Float]) -> [Float] {
     let a = algorithm.act(Tensor(shape: [1, normalized.count], scalars: normalized), exploring: true, rng: &exploration).scalars
-    guard A.actsDeterministically else { return a }
+    guard algorithm.actsDeterministically else { return a }
     let sigma = Float(options.explorationNoise ?? 0.1)
     return a.map { Swift.min(Swift.max($0 + sigma * Float(exploration.nextNormal()), -1), 1) }
   }
