@@ -65,7 +65,7 @@ let package = Package(
     // picks (see Sources/CGemm/include/stitch_gemm.h).
     .target(name: "CGemm", linkerSettings: [.linkedLibrary("dl")]),
     .target(
-      name: "StitchTestSupport", dependencies: ["StitchTensor"], path: "Tests/StitchTestSupport",
+      name: "StitchTestSupport", dependencies: ["StitchTensor", "StitchNN"], path: "Tests/StitchTestSupport",
       swiftSettings: swiftSettings),
 
     // MARK: - Unit test bundles

@@ -1,5 +1,6 @@
 import Foundation
 import Stitch
+import StitchTestSupport
 import Testing
 
 /// A `stitch train` process killed with SIGKILL (no chance to checkpoint) and resumed with `--resume` ends
@@ -40,19 +41,6 @@ import Testing
     return c.metadata["step"].flatMap { Int($0) }
   }
 
-  static func differences(_ a: URL, _ b: URL) throws -> [String] {
-    let x = try Checkpoint.read(from: a.appendingPathComponent("checkpoint.safetensors"))
-    let y = try Checkpoint.read(from: b.appendingPathComponent("checkpoint.safetensors"))
-    var out: [String] = []
-    if x.tensors.isEmpty || x.tensors.count != y.tensors.count { out.append("tensor sets \(x.tensors.count) vs \(y.tensors.count)") }
-    for (k, t) in x.tensors where !(y.tensors[k].map { t.isIdentical(to: $0) } ?? false) { out.append("tensor \(k)") }
-    for (k, v) in x.metadata where y.metadata[k] != v { out.append("metadata \(k)") }
-    let logX = try String(contentsOf: a.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-    let logY = try String(contentsOf: b.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-    if logX != logY { out.append("metrics.jsonl") }
-    return out
-  }
-
   func killedAndResumedEqualsUninterrupted(_ common: [String], dataset: [String], steps: Int) throws {
     let base = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-kill-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: base) }
@@ -65,7 +53,7 @@ import Testing
     let reached = try #require(Self.checkpointStep(seed), "no checkpoint before the kill")
     #expect(reached < steps, "the run ended (step \(reached)) before it could be killed")
     #expect(try Self.stitch(["train", "--resume", seed.path] + dataset) == 0)
-    let differences = try Self.differences(whole.appendingPathComponent("seed_0"), seed)
+    let differences = try TestSupport.runFolderDifferences(whole.appendingPathComponent("seed_0"), seed)
     #expect(differences.isEmpty, "\(common): \(differences)")
   }
 

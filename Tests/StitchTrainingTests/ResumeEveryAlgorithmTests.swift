@@ -4,6 +4,7 @@ import StitchDiffusion
 import StitchEnvironments
 import StitchNN
 import StitchTensor
+import StitchTestSupport
 import Testing
 @testable import StitchAlgorithms
 @testable import StitchTraining
@@ -38,15 +39,8 @@ import Testing
       var resumed = try OfflineTrainer<A>.load(from: split)
       resumed.options.steps = 14
       _ = try resumed.run(dataset: ResumeEveryAlgorithmTests.dataset, resume: true)
-      let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
-      let b = try Checkpoint.read(from: split.appendingPathComponent("checkpoint.safetensors"))
-      var differences: [String] = []
-      if a.tensors.isEmpty || a.tensors.count != b.tensors.count { differences.append("tensor sets differ: \(a.tensors.count) vs \(b.tensors.count)") }
-      for (key, tensor) in a.tensors where !(b.tensors[key].map { tensor.isIdentical(to: $0) } ?? false) { differences.append("tensor \(key)") }
-      for (key, value) in a.metadata where key != "seconds" && b.metadata[key] != value { differences.append("metadata \(key)") }
+      var differences = try TestSupport.runFolderDifferences(whole, split)
       let logA = try String(contentsOf: whole.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-      let logB = try String(contentsOf: split.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-      if logA != logB { differences.append("metrics.jsonl") }
       if logA.split(separator: "\n").count < 14 { differences.append("metrics.jsonl has too few rows to compare") }
       return differences
     }
@@ -110,14 +104,9 @@ import Testing
       resumed.shouldStop = { false }
       _ = try resumed.run(dataset: ResumeEveryAlgorithmTests.dataset, resume: true)
       let a = try Checkpoint.read(from: whole.appendingPathComponent("checkpoint.safetensors"))
-      let b = try Checkpoint.read(from: split.appendingPathComponent("checkpoint.safetensors"))
       if a.tensors["replay.observations"]?.shape.first != 12 { differences.append("the replay buffer does not hold the 12 online steps") }
-      if a.tensors.count != b.tensors.count { differences.append("tensor sets differ: \(a.tensors.count) vs \(b.tensors.count)") }
-      for (key, tensor) in a.tensors where !(b.tensors[key].map { tensor.isIdentical(to: $0) } ?? false) { differences.append("tensor \(key)") }
-      for (key, value) in a.metadata where b.metadata[key] != value { differences.append("metadata \(key)") }
+      differences += try TestSupport.runFolderDifferences(whole, split)
       let logA = try String(contentsOf: whole.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-      let logB = try String(contentsOf: split.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-      if logA != logB { differences.append("metrics.jsonl") }
       if !logA.contains("\"step\": 20,") { differences.append("no log row at the run's last step") }
       return differences
     }
