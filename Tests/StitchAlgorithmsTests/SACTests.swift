@@ -44,7 +44,7 @@ import Testing
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     #expect(p.task == "Pendulum-v1" && p.kind == "expert")
     var rng = RandomStream(seed: 0)
-    let a = p.act([1, 0, 0], exploring: true, rng: &rng)
+    let a = try p.act([1, 0, 0], exploring: true, rng: &rng)
     #expect(a.count == 1 && Swift.abs(a[0]) <= 2)
     #expect(throws: BehaviourPolicy.LoadError.self) { try BehaviourPolicy.bundled("ant-expert") }
   }

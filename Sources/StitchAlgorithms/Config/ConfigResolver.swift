@@ -79,7 +79,10 @@ public enum ConfigResolver {
     let data = try JSONSerialization.data(withJSONObject: map.mapValues(\.jsonObject), options: [.sortedKeys])
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
-    let resolved = try decoder.decode(C.self, from: data)
+    let resolved: C
+    do { resolved = try decoder.decode(C.self, from: data) } catch let error as DecodingError {
+      throw ResolveError.describing(error, values: map)
+    }
     try check(resolved)
     return resolved
   }

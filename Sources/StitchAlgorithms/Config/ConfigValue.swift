@@ -86,3 +86,43 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     return dict.keys.sorted().map { ($0, ConfigValue(jsonObject: dict[$0]!)) }
   }
 }
+
+extension ConfigResolver.ResolveError {
+  /// A failure to decode the resolved key-value map into the configuration type, as the key, the value given and
+  /// the type the key holds (`configuration key 'actor_delay': cannot use '2.5' as an integer`). The map's
+  /// values are typed by the defaults' JSON, where an integer field and a whole-number real field look alike, so
+  /// only the decoder knows that `actor_delay` takes an integer.
+  static func describing(_ error: DecodingError, values: [String: ConfigValue]) -> ConfigResolver.ResolveError {
+    let path: [any CodingKey], expected: String
+    switch error {
+    case .typeMismatch(let type, let context): path = context.codingPath; expected = Self.kind(of: type, detail: "")
+    case .dataCorrupted(let context): path = context.codingPath; expected = Self.kind(of: nil, detail: context.debugDescription)
+    case .valueNotFound(let type, let context): path = context.codingPath; expected = Self.kind(of: type, detail: "")
+    case .keyNotFound(let key, let context): path = context.codingPath + [key]; expected = "a value"
+    @unknown default: return .badValue(key: "?", value: "?", expected: "\(error)")
+    }
+    let key = path.first.map { Self.snakeCase($0.stringValue) } ?? "?"
+    var value = values[key]?.description ?? "?"
+    if path.count > 1, let index = path[1].intValue, case .array(let items)? = values[key], index < items.count { value = items[index].description }
+    return .badValue(key: key, value: value, expected: expected)
+  }
+
+  /// "an integer", "a number", ... for the Swift type a decoder expected (or named in its message).
+  static func kind(of type: Any.Type?, detail: String) -> String {
+    let name = type.map { String(describing: $0) } ?? detail
+    for (spelling, kind) in [("UInt", "a non-negative integer"), ("Int", "an integer"), ("Float", "a number"), ("Double", "a number"),
+                             ("Bool", "a boolean (true/false)"), ("String", "a string"), ("Array", "a list")] where name.contains(spelling) {
+      return kind
+    }
+    return detail.isEmpty ? name : "the key's type (\(detail))"
+  }
+
+  /// `actorDelay` → `actor_delay` (coding paths may hold either spelling).
+  static func snakeCase(_ key: String) -> String {
+    var out = ""
+    for c in key {
+      if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+    }
+    return out
+  }
+}

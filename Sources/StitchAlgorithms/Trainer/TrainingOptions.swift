@@ -38,8 +38,24 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// bit-identical run to run only with the same value, so a resumed run keeps it. nil (runs written before it
   /// existed): 1.
   public var productLanes: Int? = nil
+  /// The dataset the run trains on (path, rows, hash of the loaded columns; `DatasetIdentity`), recorded so that a
+  /// resume can refuse other data. nil: an online run, or a run folder written before it was recorded.
+  public var dataset: DatasetIdentity? = nil
+  /// The synthetic transitions (`--synthetic`) mixed into every batch, identified as `dataset`; nil: none, or
+  /// not recorded (an old run folder).
+  public var synthetic: DatasetIdentity? = nil
+  /// Whether transitions with NaN or infinite values were dropped when the dataset was loaded (`--drop-non-finite`);
+  /// a resume loads the dataset the same way. nil: not recorded (an old run folder).
+  public var dropNonFinite: Bool? = nil
 
   public init() {}
+
+  /// The seed of the first evaluation episode of every evaluation the trainers run (episode i resets with this
+  /// seed + i, `PolicyEvaluation.run`): offline `seed · 1000003 + 12345`, online `seed + 999983` (wrapping), the
+  /// formulas the trainers have always used, so that `stitch eval RUN` reproduces a run's logged evaluation.
+  public func evaluationSeed(online: Bool) -> UInt64 {
+    online ? seed &+ 999_983 : seed &* 1_000_003 &+ 12_345
+  }
 }
 
 /// Set when the user presses Ctrl-C: trainers checkpoint and stop at the end of the current step.
