@@ -15,3 +15,13 @@ extension TrainCommand {
     }
   }
 }
+
+/// `-o/--out PATH`, the one spelling of an output path across commands; `--output`, the former spelling of
+/// `synth`, `dataset` and `policy export`, stays as a hidden alias for one release.
+enum OutputPath {
+  static func resolve(_ out: String?, _ alias: String?) throws -> String {
+    if out != nil, alias != nil { throw ValidationError("give the output once, with -o/--out") }
+    guard let path = out ?? alias else { throw ValidationError("give the output path with -o/--out PATH") }
+    return path
+  }
+}

@@ -165,6 +165,11 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
+  /// Algorithms whose update reads `Batch.nextActions` (ReBRAC's critic penalty, eq. 3 of Tarasov et al. 2023):
+  /// they are refused synthetic transitions, where no next action exists (`Batch.nextActionsKnown` is 0) and the
+  /// row's own action would silently stand in for it.
+  static let usesNextDatasetAction: Set<String> = ["rebrac"]
+
   /// The data options an online run cannot use (it learns from its own interaction), each named with why.
   func offlineOnlyOptionsGiven() -> [String] {
     [("--dataset", dataset != nil), ("--synthetic", synthetic != nil), ("--synthetic-ratio", syntheticRatioOption != nil),
@@ -178,6 +183,9 @@ struct TrainCommand: ParsableCommand {
     let online = AlgorithmRegistry.isOnline(type)
     if online, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
       throw ValidationError("\(A.id) trains online from its own interaction with --env; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
+    }
+    if synthetic != nil, Self.usesNextDatasetAction.contains(A.id) {
+      throw ValidationError("\(A.id)'s critic target penalises the distance to the dataset's next action a′, which synthetic transitions (--synthetic) do not have; train \(A.id) on the real dataset alone")
     }
     if syntheticRatioOption != nil, synthetic == nil { throw ValidationError("--synthetic-ratio sets the share of --synthetic transitions in each batch; give --synthetic FILE too") }
     guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }

@@ -68,6 +68,21 @@ extension TrainCommand {
     }
   }
 
+  /// What a run extended with `--until` to `target` steps should know about its keys whose reference value is the
+  /// run's own length (IQL's cosine actor schedule, `actor_schedule_steps`): they keep their saved values (a resume
+  /// changes no hyperparameter, which is what keeps it bit-identical to an uninterrupted run with the same
+  /// settings), so a schedule shorter than the target has ended, and the steps past it train at its final
+  /// value — for IQL's actor, learning rate 0. One line per such key.
+  static func runLengthNotes<C: Encodable>(_ configuration: C, keys: [String], target: Int) throws -> [String] {
+    let values = Dictionary(uniqueKeysWithValues: try ConfigResolver.entries(of: configuration).map { ($0.key, $0.value) })
+    return keys.compactMap { key in
+      guard case .number(let length)? = values[key], length < Double(target) else { return nil }
+      return "\(key) = \(Int(length)) is kept from the run (it spans the run's original length): steps \(Int(length) + 1)-\(target) run past it, "
+        + (key == "actor_schedule_steps" ? "where the cosine schedule has brought the actor's learning rate to 0, so the actor no longer changes" : "at its final value")
+        + "; for a schedule that spans \(target) steps, train a new run with --steps \(target)"
+    }
+  }
+
   /// The algorithm id in a seed folder's config.json, or nil when it has none.
   static func algorithmID(in folder: URL) -> String? { RunFolderIdentity.read(folder)?.algorithm }
 
@@ -115,6 +130,11 @@ extension TrainCommand {
       let start = Self.checkpointStep(folder), target = until ?? options.steps
       let done = FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path)
       if start >= target && done { finished.append(folder) } else { pending.append((folder, start, target)) }
+    }
+    if until != nil, let (folder, _, target) = pending.max(by: { $0.target < $1.target }) {
+      for note in try Self.runLengthNotes(try OfflineTrainer<A>.load(from: folder).configuration, keys: A.trainingDefaults.runLengthKeys, target: target) {
+        FileHandle.standardError.write(Data("note: \(note)\n".utf8))
+      }
     }
     if pending.isEmpty {
       FileHandle.standardError.write(Data("\(folders.count == 1 ? root.path : "every seed of \(root.path)") has reached its target; extend it with --until N\n".utf8))

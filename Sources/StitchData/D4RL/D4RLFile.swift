@@ -19,6 +19,16 @@ public struct LoadOptions: Sendable {
 public struct LoadReport: Sendable {
   public var notes: [String] = []
   public var droppedNonFinite = 0
+  /// The flags as the file holds them (rows flagged terminal, rows flagged timeout or truncated),
+  /// before the loader's own changes: the Q-learning view moving a timeout to the row before, a dropped row
+  /// ending its episode, an unfinished last episode closed. nil when the reader did not count them.
+  public var fileTerminals: Int? = nil
+  public var fileTimeouts: Int? = nil
+  /// Episodes the file leaves unfinished (their last row neither terminal nor timeout) that the loader closed
+  /// with a timeout so that every episode ends (counted in the loaded dataset's timeouts, not in `fileTimeouts`).
+  public var closedUnfinishedEpisodes = 0
+  /// Episodes the loader ended before a dropped non-finite row (`LoadOptions.dropNonFinite`) with a timeout.
+  public var episodesCutAtDroppedRows = 0
 }
 
 /// Errors in a dataset's content, each naming the file and the problem.
@@ -81,6 +91,8 @@ public enum D4RLFile {
     ds.metadata["source_file"] = path
     for key in file.children(of: "metadata") { if let s = file.readString("metadata/\(key)") { ds.metadata[key] = s } }
     let isTerminal = term.values.map { $0 != 0 }, isTimeout = timeouts.values.map { $0 != 0 }
+    report.fileTerminals = isTerminal.filter { $0 }.count
+    report.fileTimeouts = isTimeout.filter { $0 }.count
     if let next {
       ds.observations = obs.values
       ds.actions = act.values
@@ -116,6 +128,7 @@ public enum D4RLFile {
     try dropOrRefuseNonFinite(&ds, path: path, options: options, report: &report)
     if ds.count > 0, !ds.terminals[ds.count - 1], !ds.timeouts[ds.count - 1] {
       ds.timeouts[ds.count - 1] = true
+      report.closedUnfinishedEpisodes += 1
       report.notes.append("the last episode never ends (last row neither terminal nor timeout): treated as truncated")
     }
     return (ds, report)
@@ -143,7 +156,10 @@ public enum D4RLFile {
       guard keep[i] else {
         // A dropped row ends its episode: the kept row before it (same episode) becomes its last, a timeout (the
         // episode was cut, not terminated), so it does not run on into the rows after the gap.
-        if out.count > 0, !out.terminals[out.count - 1] { out.timeouts[out.count - 1] = true }
+        if out.count > 0, !out.terminals[out.count - 1], !out.timeouts[out.count - 1] {
+          out.timeouts[out.count - 1] = true
+          report.episodesCutAtDroppedRows += 1
+        }
         continue
       }
       out.append(observation: Array(ds.observations[(i * ds.observationDim)..<((i + 1) * ds.observationDim)]),
@@ -155,7 +171,7 @@ public enum D4RLFile {
     out.nextActions = nextActions
     ds = out
     report.droppedNonFinite = bad.count
-    report.notes.append("dropped \(bad.count) transitions with NaN or infinite values (first at row \(first))")
+    report.notes.append("dropped \(bad.count) transitions with NaN or infinite values (first at row \(first)); \(report.episodesCutAtDroppedRows) episodes end before a dropped row (marked as timeouts)")
   }
 
   /// Writes the D4RL layout atomically (a temporary file in the same folder, renamed when complete): float32
