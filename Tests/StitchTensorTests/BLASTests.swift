@@ -1,6 +1,7 @@
 import Testing
 import StitchTensor
 import CGemm
+import COpenBLAS
 
 @Suite struct BLASTests {
   /// The probe's product against a hand-computed dot product (closed form oracle for one entry).
@@ -15,9 +16,13 @@ import CGemm
 
   /// Left at 1 afterwards (the setting every Stitch command uses): restoring a larger count could race with the
   /// lane tests running beside this one, which need OpenBLAS at one thread.
-  @Test func threadCountCanBeSet() {
-    BLAS.threads = 1
-    #expect(BLAS.threads == 1)
+  @Test func threadCountReachesOpenBLASAndIsAtLeastOne() {
+    // A count below 1 would hand OpenBLAS 0 ("use every core") or a negative number: the setter clamps it.
+    for requested in [0, -3, 1] {
+      BLAS.threads = requested
+      #expect(BLAS.threads == 1, "BLAS.threads = \(requested) left \(BLAS.threads)")
+      #expect(Int(openblas_get_num_threads()) == 1, "OpenBLAS itself was not set")
+    }
   }
 }
 

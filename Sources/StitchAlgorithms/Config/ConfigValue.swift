@@ -91,7 +91,32 @@ extension ConfigResolver.ResolveError {
   /// A failure to decode the resolved key-value map into the configuration type, as the key, the value given and
   /// the type the key holds (`configuration key 'actor_delay': cannot use '2.5' as an integer`). The map's
   /// values are typed by the defaults' JSON, where an integer field and a whole-number real field look alike, so
-  /// only the decoder knows that `actor_delay` takes an integer.
+  /// only the decoder knows that `actor_delay` takes an integer. When the decoder's error names no key (Foundation
+  /// reports a real number for an integer field as invalid JSON), each changed key is tried alone on the defaults
+  /// (`decodes`) to find the one the type refuses.
+  static func describing(_ error: DecodingError, values: [String: ConfigValue], defaults: [String: ConfigValue],
+                         decodes: ([String: ConfigValue]) -> Bool) -> ConfigResolver.ResolveError {
+    let changed = values.keys.sorted().filter { values[$0] != defaults[$0] }
+    if Self.codingPath(of: error).isEmpty, let key = changed.first(where: { key in
+      var trial = defaults
+      trial[key] = values[key]
+      return !decodes(trial)
+    }), let value = values[key] {
+      let integral = { (v: ConfigValue?) -> Bool in if case .number(let x)? = v { return x == x.rounded() } else { return false } }
+      let expected = integral(defaults[key]) && !integral(value) && { if case .number = value { return true } else { return false } }()
+        ? "an integer" : (defaults[key]?.kindName ?? "the key's type")
+      return .badValue(key: key, value: value.description, expected: expected)
+    }
+    return describing(error, values: values)
+  }
+
+  static func codingPath(of error: DecodingError) -> [any CodingKey] {
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): return c.codingPath
+    @unknown default: return []
+    }
+  }
+
   static func describing(_ error: DecodingError, values: [String: ConfigValue]) -> ConfigResolver.ResolveError {
     let path: [any CodingKey], expected: String
     switch error {

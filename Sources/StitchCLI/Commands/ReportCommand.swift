@@ -33,11 +33,6 @@ struct ReportCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --compare: a dashed horizontal line at VALUE labelled LABEL (repeatable).", valueName: "LABEL=VALUE"))
   var reference: [String] = []
 
-  /// No run folder is a usage error (exit code 64 with the usage), not an empty table.
-  func validate() throws {
-    guard !runs.isEmpty else { throw ValidationError("give at least one run folder, e.g. `stitch report runs/td3bc`") }
-  }
-
   func run() throws {
     // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
     let rows = try runs.map { try Self.row($0, json: json) }
