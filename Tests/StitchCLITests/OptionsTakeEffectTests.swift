@@ -142,6 +142,20 @@ func tinyRun(_ root: URL, name: String = "run", dataSeed: UInt64 = 5, extra: [St
     let json = try capturedOutput { #expect(commandError(["eval", seed.path, "--json", "--episodes", "1", "--seed", "7"]) == nil) }
     #expect(json.contains(#""first_seed": "7""#) && json.contains(#""episodes": 1"#), "\(json)")
   }
+
+  /// The same for an online run (SAC), whose trainer evaluates with seed + 999983.
+  @Test func evalOfAnOnlineRunGivesItsLastLoggedReturn() throws {
+    let root = try scratchFolder("eval-online")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let out = root.appendingPathComponent("sac").path
+    #expect(commandError(["train", "--algo", "sac", "--env", "Pendulum-v1", "--steps", "10", "--eval-every", "10", "--eval-episodes", "1",
+                          "--set", "hidden_sizes=[8]", "--lanes", "1", "--seeds", "2", "--out", out]) == nil)
+    let seed = URL(fileURLWithPath: out).appendingPathComponent("seed_2")
+    let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: seed.appendingPathComponent("summary.json")))
+    let evaluated = try RunEvaluation.evaluateAsTrained(path: seed, environment: nil, episodes: nil, seed: nil)
+    #expect(evaluated.seed == 2 &+ 999_983)
+    #expect(evaluated.result.meanReturn == summary.evaluations.last?[1], "eval gave \(evaluated.result.meanReturn), the run logged \(summary.evaluations)")
+  }
 }
 
 /// Issue 21 §4: every option takes effect or is refused with a reason.

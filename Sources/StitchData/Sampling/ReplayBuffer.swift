@@ -124,6 +124,8 @@ public struct MixedSampler: Sendable {
     batch.rewards = Tensor.concat([a.rewards.transposedRows(), c.rewards.transposedRows()]).transposedRows()
     batch.nextObservations = Tensor.concat([a.nextObservations.transposedRows(), c.nextObservations.transposedRows()]).transposedRows()
     batch.terminals = Tensor.concat([a.terminals.transposedRows(), c.terminals.transposedRows()]).transposedRows()
+    batch.nextActions = Tensor.concat([a.nextActions.transposedRows(), c.nextActions.transposedRows()]).transposedRows()
+    batch.nextActionsKnown = Tensor.concat([a.nextActionsKnown.transposedRows(), c.nextActionsKnown.transposedRows()]).transposedRows()
   }
 }
 
