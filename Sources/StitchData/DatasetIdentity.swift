@@ -3,8 +3,8 @@
 /// `stitch train --resume` can refuse a different file instead of silently training on other data.
 ///
 /// The hash is of the loaded columns, not of the file's bytes: it identifies what training sees (after the
-/// Q-learning view, the episode fix-ups and any dropped non-finite rows), it does not change when the same data
-/// is rewritten with other HDF5 chunking or compression or converted between the D4RL and Minari layouts, and it
+/// Q-learning view, the episode fix-ups and any dropped non-finite rows), it does not change when the same columns
+/// are rewritten with other HDF5 chunking or compression or in the other layout (D4RL, Minari), and it
 /// costs one pass over memory already loaded instead of a second read of the file. The mix is xxHash64's round (Collet, xxHash specification: multiply by prime 2, rotate 31,
 /// multiply by prime 1) over every 32-bit word of the columns in a fixed order: widths, observations, actions,
 /// rewards, next observations, then terminals and timeouts as bits. It guards against mistakes, not adversaries.
