@@ -226,6 +226,11 @@ func tinyRun(_ root: URL, name: String = "run", dataSeed: UInt64 = 5, extra: [St
   @Test func badSetValuesNameTheKeyAndTypeAndReportNeedsARun() {
     let message = commandError(["train", "--algo", "td3bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--set", "actor_delay=2.5"]) ?? ""
     #expect(message.contains("configuration key 'actor_delay': cannot use '2.5' as an integer"), "\(message)")
+    let list = commandError(["train", "--algo", "td3bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--set", "hidden_sizes=[8.5]"]) ?? ""
+    #expect(list.contains("configuration key 'hidden_sizes': cannot use '[8.5]' as a list of integers"), "\(list)")
+    // A whole number for a real-valued key is fine, and a real one still reaches the range checks.
+    #expect(commandError(["train", "--algo", "td3bc", "--dataset", "/nonexistent.hdf5", "--env", "Pendulum-v1", "--set", "discount=1.5"])?
+      .contains("discount") == true)
     do {
       _ = try StitchCommand.parseAsRoot(["report"])
       Issue.record("`stitch report` with no run parsed")

@@ -103,8 +103,16 @@ extension ConfigResolver.ResolveError {
       return !decodes(trial)
     }), let value = values[key] {
       let integral = { (v: ConfigValue?) -> Bool in if case .number(let x)? = v { return x == x.rounded() } else { return false } }
-      let expected = integral(defaults[key]) && !integral(value) && { if case .number = value { return true } else { return false } }()
-        ? "an integer" : (defaults[key]?.kindName ?? "the key's type")
+      let isNumber = { (v: ConfigValue) -> Bool in if case .number = v { return true } else { return false } }
+      let expected: String
+      if integral(defaults[key]), isNumber(value), !integral(value) {
+        expected = "an integer"
+      } else if case .array(let items)? = defaults[key], items.allSatisfy({ integral($0) }), case .array(let given) = value,
+                given.contains(where: { isNumber($0) && !integral($0) }) {
+        expected = "a list of integers"
+      } else {
+        expected = defaults[key]?.kindName ?? "the key's type"
+      }
       return .badValue(key: key, value: value.description, expected: expected)
     }
     return describing(error, values: values)
