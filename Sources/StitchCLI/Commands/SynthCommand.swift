@@ -76,7 +76,7 @@ struct SynthCommand: ParsableCommand {
     BLAS.threads = 1
     let (real, report) = try DatasetFile.read(dataset)
     for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
-    // Training and the quality measures need at least two transitions (a spread to z-score and compare).
+    // At least two transitions: the quality report's unbiased MMD² divides by n(n − 1) (one row would give NaN).
     try TrainCommand.checkTrainable(real, path: dataset, what: "--dataset", minimum: 2)
     let modelURL = URL(fileURLWithPath: output + ".model.safetensors")
     let diffusion: DiffusionModel
