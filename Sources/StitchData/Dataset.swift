@@ -45,6 +45,17 @@ public struct Dataset: Sendable {
   /// The number of transitions.
   public var count: Int { rewards.count }
 
+  /// Applies an in-place transform of row-major actions (e.g. `ActionScaling.normalize`) to `actions` and to
+  /// `nextActions` when present, so that the two columns stay in the same units.
+  public mutating func transformActions(_ transform: (inout [Float]) -> Void) {
+    transform(&actions)
+    if var next = nextActions {
+      nextActions = nil
+      transform(&next)
+      nextActions = next
+    }
+  }
+
   /// Appends one transition.
   public mutating func append(observation: [Float], action: [Float], reward: Float, nextObservation: [Float], terminal: Bool, timeout: Bool) {
     observations += observation

@@ -74,6 +74,10 @@ import StitchTensor
     defer { try? FileManager.default.removeItem(atPath: again) }
     try D4RLFile.write(ds, to: again)
     #expect(try D4RLFile.read(again).0.nextActions == ds.nextActions)
+    // An action transform reaches both columns.
+    var scaled = ds
+    scaled.transformActions { for i in $0.indices { $0[i] *= 2 } }
+    #expect(scaled.actions == [20, 22, 26, 28] && scaled.nextActions == [22, 24, 28, 30])
   }
 
   /// Where the data holds no next action — a terminal row, a cut episode's last row, every row of a synthetic
