@@ -21,6 +21,13 @@ public struct Dataset: Sendable {
   public var timeouts: [Bool]
   /// Source file, environment id, creation info (policy, seed, Stitch version), reference scores if known.
   public var metadata: [String: String]
+  /// The action taken at each row's next observation (row-major, `actionDim` wide), where the loader knows it
+  /// better than "the next row of the episode": D4RL's Q-learning view keeps CORL rebrac.py's `next_actions`
+  /// (the file's `actions[i + 1]`), which for the row before a dropped timeout row is that row's action. NaN
+  /// entries mark a row whose next action is unknown. nil: every row's next action is the next row's within its
+  /// episode, and unknown at an episode's last row (`TransitionRows`, `Batch.nextActionsKnown`). Transforms of
+  /// `actions` (action scaling) must be applied to it too.
+  public var nextActions: [Float]? = nil
 
   public init(observationDim: Int, actionDim: Int, observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
               nextObservations: [Float] = [], terminals: [Bool] = [], timeouts: [Bool] = [], metadata: [String: String] = [:]) {
@@ -37,6 +44,17 @@ public struct Dataset: Sendable {
 
   /// The number of transitions.
   public var count: Int { rewards.count }
+
+  /// Applies an in-place transform of row-major actions (e.g. `ActionScaling.normalize`) to `actions` and to
+  /// `nextActions` when present, so that the two columns stay in the same units.
+  public mutating func transformActions(_ transform: (inout [Float]) -> Void) {
+    transform(&actions)
+    if var next = nextActions {
+      nextActions = nil
+      transform(&next)
+      nextActions = next
+    }
+  }
 
   /// Appends one transition.
   public mutating func append(observation: [Float], action: [Float], reward: Float, nextObservation: [Float], terminal: Bool, timeout: Bool) {
@@ -72,6 +90,7 @@ public struct Dataset: Sendable {
     if observations.count != n * observationDim { problems.append("observations hold \(observations.count) values, expected \(n)×\(observationDim)") }
     if nextObservations.count != n * observationDim { problems.append("next_observations hold \(nextObservations.count) values, expected \(n)×\(observationDim)") }
     if actions.count != n * actionDim { problems.append("actions hold \(actions.count) values, expected \(n)×\(actionDim)") }
+    if let nextActions, nextActions.count != n * actionDim { problems.append("next actions hold \(nextActions.count) values, expected \(n)×\(actionDim)") }
     if terminals.count != n || timeouts.count != n { problems.append("terminals/timeouts have \(terminals.count)/\(timeouts.count) rows, expected \(n)") }
     if terminals.count == timeouts.count, let i = terminals.indices.first(where: { terminals[$0] && timeouts[$0] }) { problems.append("row \(i) is both terminal and timeout") }
     return problems

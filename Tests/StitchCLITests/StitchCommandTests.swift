@@ -26,10 +26,6 @@ import Stitch
     visit(StitchCommand.self, path: ["stitch"])
   }
 
-  @Test func versionIsTheLibraryVersion() {
-    #expect(StitchCommand.configuration.version == StitchVersion.string)
-  }
-
   /// `--lanes`: 1 and 2 as given, auto from the cores per concurrent run, anything else a clear error.
   @Test func lanesOptionResolvesAndRejects() throws {
     #expect(try ProductLanesOption.resolve("1", concurrentRuns: 1) == 1)

@@ -65,3 +65,13 @@ import StitchTensor
     for (k, t) in a.tensors { #expect(t.isIdentical(to: b.tensors[k]!), "\(k) differs after resume") }
   }
 }
+
+/// No rows to train on is an error naming it, not a trap (issue 21 §3.3: `stitch synth` on an empty dataset).
+@Suite struct DenoiserInputTests {
+  @Test func noTrainingRowsIsAnError() {
+    let config = DiffusionTrainingConfiguration(size: .init(width: 8, depth: 1, timeDimension: 8), batchSize: 4, steps: 2)
+    var trainer = DiffusionTrainer(dimension: 3, configuration: config, seed: 0)
+    #expect(throws: DiffusionTrainingError.noRows(values: 2, dimension: 3)) { try trainer.train(data: [1, 2]) }
+    #expect(throws: DiffusionTrainingError.noRows(values: 0, dimension: 3)) { try trainer.train(data: []) }
+  }
+}

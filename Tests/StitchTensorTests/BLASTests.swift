@@ -1,6 +1,7 @@
 import Testing
 import StitchTensor
 import CGemm
+import COpenBLAS
 
 @Suite struct BLASTests {
   /// The probe's product against a hand-computed dot product (closed form oracle for one entry).
@@ -15,9 +16,13 @@ import CGemm
 
   /// Left at 1 afterwards (the setting every Stitch command uses): restoring a larger count could race with the
   /// lane tests running beside this one, which need OpenBLAS at one thread.
-  @Test func threadCountCanBeSet() {
-    BLAS.threads = 1
-    #expect(BLAS.threads == 1)
+  @Test func threadCountReachesOpenBLASAndIsAtLeastOne() {
+    // A count below 1 would hand OpenBLAS 0 ("use every core") or a negative number: the setter clamps it.
+    for requested in [0, -3, 1] {
+      BLAS.threads = requested
+      #expect(BLAS.threads == 1, "BLAS.threads = \(requested) left \(BLAS.threads)")
+      #expect(Int(openblas_get_num_threads()) == 1, "OpenBLAS itself was not set")
+    }
   }
 }
 
@@ -56,10 +61,14 @@ import CGemm
 
 /// The FMA-peak probe behind `fma_peak_fraction`: a positive finite figure on this CPU, nothing for bad input.
 @Suite struct FMAPeakTests {
-  @Test func theProbeMeasuresAPositiveRateAndRejectsEmptyLoops() {
+  @Test func theProbeRejectsEmptyLoops() {
     #expect(stitch_fma_peak_gflops(0, 0, 3) == 0)
     #expect(stitch_fma_peak_gflops(0, 1000, 0) == 0)
-    guard let flags = BLAS.cpuFlags(), flags.isSuperset(of: ["avx2", "fma"]) else { return }
+  }
+
+  /// Skipped, saying so, on a CPU without AVX2 and FMA (the probe's instructions).
+  @Test(.enabled(if: BLAS.cpuFlags()?.isSuperset(of: ["avx2", "fma"]) == true, "the FMA probe runs AVX2 FMA instructions, which this CPU lacks"))
+  func theProbeMeasuresAPositiveRate() {
     let rate = stitch_fma_peak_gflops(0, 100_000, 2)
     #expect(rate.isFinite && rate > 0)
   }

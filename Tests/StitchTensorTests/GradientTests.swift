@@ -128,3 +128,28 @@ import StitchTestSupport
     #expect(!r.passed)
   }
 }
+
+/// Shape errors outside gradient computation throw inside `checkingShapes` (before it, they stopped the program:
+/// a library caller's wrong-width `act` crashed).
+@Suite struct ShapeCheckingTests {
+  @Test func aShapeErrorInInferenceThrowsNamingTheShapes() throws {
+    let w = Tensor(shape: [4, 2], scalars: Array(repeating: 0.5, count: 8))
+    let x = Tensor(shape: [1, 3], scalars: [1, 2, 3])
+    do {
+      _ = try checkingShapes { Tensor.matmul(x, w) }
+      Issue.record("a [1, 3] × [4, 2] product did not throw")
+    } catch let error as TensorError {
+      guard case .shapeMismatch(let message) = error else { Issue.record("\(error)"); return }
+      #expect(message.contains("[1, 3]") && message.contains("[4, 2]"), "\(message)")
+    }
+    // Inside withoutGradients too (it suspends the tape, not the check).
+    #expect(throws: TensorError.self) { _ = try checkingShapes { withoutGradients { Tensor.matmul(x, w) } } }
+    // A well-shaped body returns its value; the scope ends with it (the next error would be fatal again).
+    let ok = try checkingShapes { Tensor.matmul(Tensor(shape: [1, 4], scalars: [1, 0, 0, 0]), w) }
+    #expect(ok.scalars == [0.5, 0.5])
+    // Inside a gradient computation the tape keeps the error, and valueWithGradient throws it as before.
+    #expect(throws: TensorError.self) {
+      _ = try valueWithGradient(at: [w]) { p in try checkingShapes { Tensor.matmul(x, p[0]).sum() } }
+    }
+  }
+}

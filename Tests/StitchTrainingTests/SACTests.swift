@@ -49,6 +49,9 @@ import Testing
     #expect(try BehaviourPolicy.bundled("walker2d-expert").kind == "expert")
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     #expect(p.task == "Pendulum-v1" && p.kind == "expert")
+    var rng = RandomStream(seed: 0)
+    let a = try p.act([1, 0, 0], exploring: true, rng: &rng)
+    #expect(a.count == 1 && Swift.abs(a[0]) <= 2)
     #expect(throws: BehaviourPolicy.LoadError.self) { try BehaviourPolicy.bundled("ant-expert") }
   }
 
@@ -59,10 +62,10 @@ import Testing
   @Test func bundledPendulumPoliciesEarnTheirMeasuredReturns() throws {
     func meanReturn(_ name: String) throws -> Double {
       let policy = try BehaviourPolicy.bundled(name)
-      return try PolicyEvaluation.run("Pendulum-v1", episodes: 10, seed: 0) { observation in
+      return try PolicyEvaluation.run("Pendulum-v1", episodes: 10, seed: 0, policy: StatelessPolicy { observation in
         var unused = RandomStream(seed: 0)  // deterministic acting draws nothing
-        return policy.act(observation, exploring: false, rng: &unused)
-      }.meanReturn
+        return try policy.act(observation, exploring: false, rng: &unused)
+      }).meanReturn
     }
     let expert = try meanReturn("pendulum-expert"), medium = try meanReturn("pendulum-medium")
     #expect(expert > -400, "pendulum-expert mean return \(expert)")
@@ -70,8 +73,8 @@ import Testing
     let p = try BehaviourPolicy.bundled("pendulum-expert")
     var rng = RandomStream(seed: 0)
     let observation = [0.5, 0.5, 0.3]
-    let mode = p.act(observation, exploring: false, rng: &rng)[0]
-    let samples = (0..<200).map { _ in p.act(observation, exploring: true, rng: &rng)[0] }
+    let mode = try p.act(observation, exploring: false, rng: &rng)[0]
+    let samples = try (0..<200).map { _ in try p.act(observation, exploring: true, rng: &rng)[0] }
     #expect(Set(samples).count > 100, "exploring actions should vary")
     let mean = samples.reduce(0, +) / Double(samples.count)
     #expect(Swift.abs(mean - mode) < 0.5, "exploring mean \(mean) vs deterministic \(mode)")

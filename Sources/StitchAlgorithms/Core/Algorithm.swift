@@ -66,6 +66,12 @@ public protocol Algorithm {
 }
 
 extension Algorithm {
+  /// `act` for a library caller: a shape error (observations of another width than the task's) is thrown as
+  /// `TensorError.shapeMismatch` naming the shapes instead of trapping (`checkingShapes`).
+  public func checkedAct(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) throws -> Tensor {
+    try checkingShapes { act(observations, exploring: exploring, rng: &rng) }
+  }
+
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults() }
   public var actsDeterministically: Bool { false }
 }

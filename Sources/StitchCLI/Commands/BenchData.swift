@@ -11,7 +11,7 @@ struct BenchData: ParsableCommand {
     discussion: """
       load: `DatasetFile.read` of FILE (every column into Float32 arrays, validation and the episode index
       included), timed --repeats times; steps_per_second is loads per second, and seconds_median the median time
-      of one load. sample-uniform / sample-return-weighted: batches of --batch transitions (observations,
+      of one load. sample-uniform / sample-return-weighted: batches of --batch-size transitions (observations,
       actions, rewards, next observations, terminals and next actions) copied into a preallocated batch;
       microseconds_per_batch is the median. benchmarks/data-vs-h5py runs this beside h5py reading the same file.
       Example:
@@ -21,13 +21,18 @@ struct BenchData: ParsableCommand {
   @Argument(help: "A D4RL-layout HDF5 file (or Minari folder).") var file: String
   @OptionGroup var options: BenchOptions
   @Option(help: "Timed loads (median reported).") var repeats: Int = 5
-  @Option(help: "Transitions per minibatch.") var batch: Int = 256
+  @Option(name: .customLong("batch-size"), help: "Transitions per minibatch (default 256).") var batchSizeOption: Int?
+  @Option(name: .customLong("batch"), help: ArgumentHelp("Former spelling of --batch-size (kept for one release).", visibility: .hidden)) var batchAlias: Int?
+  var batch: Int { batchSizeOption ?? batchAlias ?? 256 }
 
   func run() throws {
+    if batchSizeOption != nil, batchAlias != nil { throw ValidationError("give the batch size once, with --batch-size") }
+    guard repeats > 0 else { throw ValidationError("--repeats must be positive (timed loads), got \(repeats)") }
+    guard batch > 0 else { throw ValidationError("--batch-size must be positive, got \(batch)") }
     guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("\(file): no such file") }
     var times: [Double] = []
     var loaded: Dataset?
-    for _ in 0..<max(1, repeats) {
+    for _ in 0..<repeats {
       let begin = DispatchTime.now().uptimeNanoseconds
       let (ds, _) = try DatasetFile.read(file)
       times.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
@@ -35,6 +40,7 @@ struct BenchData: ParsableCommand {
     }
     times.sort()
     let ds = loaded!
+    try TrainCommand.checkTrainable(ds, path: file, what: "dataset")
     let median = times[times.count / 2]
     var results = [BenchResult(name: "load", stepsPerSecond: 1 / median, gflops: nil, sgemmFraction: nil, threads: 1,
                                extra: [("seconds_median", median), ("seconds_min", times.first!), ("transitions", Double(ds.count)),

@@ -10,7 +10,7 @@ struct BenchDiffusion: ParsableCommand {
     abstract: "SynthER denoiser: training updates/s (EDM loss, Adam) and samples/s with Euler at 32 steps.",
     discussion: """
       denoiser-train: one update of SynthER's residual-MLP denoiser (6 blocks, time dimension 128) with the EDM
-      loss and Adam on random 27-dimensional rows (Hopper transitions), batch --batch, width --width (1024 is the
+      loss and Adam on random 27-dimensional rows (Hopper transitions), batch --batch-size, width --width (1024 is the
       size the JAX anchor figures in docs/stack.md use; SynthER's paper uses 2048). mflop_per_step = 3 ×
       the forward matrix FLOPs (forward + backward). sample-euler: transitions per second made by the EDM Euler
       sampler at --sample-steps Karras steps, 256 rows per chunk, one chunk per thread (--threads 1: one chunk,
@@ -21,11 +21,14 @@ struct BenchDiffusion: ParsableCommand {
 
   @OptionGroup var options: BenchOptions
   @Option(help: "Denoiser width.") var width: Int = 1024
-  @Option(help: "Training batch size.") var batch: Int = 256
+  @Option(name: .customLong("batch-size"), help: "Training batch size (default 256).") var batchSizeOption: Int?
+  @Option(name: .customLong("batch"), help: ArgumentHelp("Former spelling of --batch-size (kept for one release).", visibility: .hidden)) var batchAlias: Int?
+  var batch: Int { batchSizeOption ?? batchAlias ?? 256 }
   @Option(help: "Euler sampler steps.") var sampleSteps: Int = 32
 
   func run() throws {
-    guard width > 0, batch > 0, sampleSteps > 0 else { throw ValidationError("--width, --batch and --sample-steps must be positive") }
+    if batchSizeOption != nil, batchAlias != nil { throw ValidationError("give the batch size once, with --batch-size") }
+    guard width > 0, batch > 0, sampleSteps > 0 else { throw ValidationError("--width, --batch-size and --sample-steps must be positive") }
     let d = 27
     var rng = RandomStream(seed: 3)
     let data = (0..<(4096 * d)).map { _ in Float(rng.nextNormal()) }

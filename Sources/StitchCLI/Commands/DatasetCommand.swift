@@ -21,25 +21,30 @@ struct DatasetConvert: ParsableCommand {
     commandName: "convert",
     abstract: "Convert a Minari dataset folder to a D4RL-layout HDF5 file, or a D4RL file to a Minari dataset folder.",
     discussion: """
-      The direction follows the paths: an output ending in .hdf5 is written in D4RL's layout (with
-      next_observations, so no transition is lost at episode ends); any other output is written as a Minari dataset
-      folder (data/metadata.json + data/main_data.hdf5). Reference scores and the environment id travel along.
+      --format chooses the output's layout: d4rl writes one HDF5 file in D4RL's layout (with next_observations, so
+      no transition is lost at episode ends); minari writes a Minari dataset folder (data/metadata.json +
+      data/main_data.hdf5). Reference scores and the environment id travel along.
       Example:
-        stitch dataset convert ~/.minari/datasets/mujoco/hopper/medium-v0 -o data/hopper-medium-minari.hdf5
-        stitch dataset convert data/hopper-medium.hdf5 -o data/minari/hopper-medium-v0
+        stitch dataset convert ~/.minari/datasets/mujoco/hopper/medium-v0 --format d4rl -o data/hopper-medium-minari.hdf5
+        stitch dataset convert data/hopper-medium.hdf5 --format minari -o data/minari/hopper-medium-v0
       """)
 
+  enum Format: String, ExpressibleByArgument, CaseIterable { case d4rl, minari }
+
   @Argument(help: "Input: a Minari dataset folder or a D4RL .hdf5 file.") var input: String
-  @Option(name: [.short, .customLong("output")], help: "Output path (.hdf5 for D4RL, otherwise a Minari folder).") var output: String
+  @Option(help: "Output layout: d4rl (one .hdf5 file) or minari (a dataset folder).") var format: Format
+  @Option(name: [.short, .customLong("out")], help: "Output path (a file for d4rl, a folder for minari).") var out: String?
+  @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
   @Option(help: "Minari dataset id to record when writing Minari (default: from the input's metadata).") var datasetId: String?
 
   func run() throws {
+    let output = try OutputPath.resolve(out, outputAlias)
+    if datasetId != nil, format != .minari { throw ValidationError("--dataset-id names a Minari dataset; it applies only with --format minari") }
     let (ds, report) = try DatasetFile.read(input)
     for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
-    if output.hasSuffix(".hdf5") {
-      try D4RLFile.write(ds, to: output)
-    } else {
-      try MinariWriter.write(ds, to: output, datasetID: datasetId ?? ds.metadata["dataset"] ?? "stitch/converted-v0")
+    switch format {
+    case .d4rl: try D4RLFile.write(ds, to: output)
+    case .minari: try MinariWriter.write(ds, to: output, datasetID: datasetId ?? ds.metadata["dataset"] ?? "stitch/converted-v0")
     }
     print("wrote \(output): \(ds.count) transitions, \(ds.episodes.count) episodes")
   }
@@ -64,17 +69,32 @@ struct DatasetMake: ParsableCommand {
   @Argument(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
   @Option(help: "medium-replay: the SAC run folder (RUN/seed_K) whose replay buffer is cut.") var fromRun: String?
   @Option(help: "medium-replay: keep the buffer's first N transitions (the medium snapshot's step).") var until: Int?
-  @Option(help: "Transitions (D4RL default 1,000,000; medium-expert makes twice this).") var size: Int = 1_000_000
-  @Option(help: "Seed of the rollouts.") var seed: UInt64 = 0
-  @Option(name: .shortAndLong, help: "Output .hdf5 file.") var output: String
+  @Option(name: .customLong("size"), help: "Transitions (D4RL default 1,000,000; medium-expert makes twice this).") var sizeOption: Int?
+  @Option(name: .customLong("seed"), help: "Seed of the rollouts (default 0).") var seedOption: UInt64?
+  @Option(name: [.short, .customLong("out")], help: "Output .hdf5 file.") var out: String?
+  @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
+
+  var size: Int { sizeOption ?? 1_000_000 }
+  var seed: UInt64 { seedOption ?? 0 }
 
   func run() throws {
     BLAS.threads = 1
+    _ = try OutputPath.resolve(out, outputAlias)
     guard size > 0 else { throw ValidationError("--size must be positive") }
     if name.hasSuffix("-medium-replay") {
+      // The buffer is cut, not rolled out: its size is --until and its seed the SAC run's.
+      let rollout = [("--size", sizeOption != nil), ("--seed", seedOption != nil)].filter(\.1).map(\.0)
+      if !rollout.isEmpty {
+        throw ValidationError("\(name) cuts a SAC run's replay buffer (--from-run, --until); \(rollout.joined(separator: ", ")) apply only to rollouts (its size is --until, its seed the run's)")
+      }
       guard let fromRun, let until else { throw ValidationError("\(name) needs --from-run RUN/seed_K and --until STEP (a SAC run's replay buffer)") }
+      guard until > 0 else { throw ValidationError("--until must be positive, got \(until)") }
       try write(try DatasetMaker.mediumReplay(name, run: URL(fileURLWithPath: fromRun), until: until))
       return
+    }
+    let replayOnly = [("--from-run", fromRun != nil), ("--until", until != nil)].filter(\.1).map(\.0)
+    if !replayOnly.isEmpty {
+      throw ValidationError("\(replayOnly.joined(separator: ", ")) apply only to TASK-medium-replay (a SAC run's replay buffer); \(name) is rolled out with --size and --seed")
     }
     let reporter = ProgressReporter(label: "dataset \(name)", total: name.hasSuffix("medium-expert") ? 2 * size : size, unit: "transitions")
     var done = 0
@@ -84,6 +104,7 @@ struct DatasetMake: ParsableCommand {
   }
 
   func write(_ ds: Dataset) throws {
+    let output = try OutputPath.resolve(out, outputAlias)
     let folder = URL(fileURLWithPath: output).deletingLastPathComponent()
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try D4RLFile.write(ds, to: output)
@@ -100,7 +121,9 @@ struct DatasetInfo: ParsableCommand {
     abstract: "Statistics of a dataset (D4RL file or Minari folder): sizes, returns, flags, moments, normalized score.",
     discussion: """
       With --json prints one object with the keys transitions, episodes, observation_dim, action_dim, return_mean,
-      return_std, return_min, return_max, terminals, timeouts, tq, saco, and normalized_score when the environment is
+      return_std, return_min, return_max, terminals and timeouts (the flags as the file holds them),
+      closed_unfinished_episodes (episodes the file leaves unfinished, which loading ends with a timeout), tq, saco,
+      and normalized_score when the environment is
       known (from --env or the file's metadata). tq is the normalized average episode return in [0, 1] (Schweighofer
       et al. 2022, "A Dataset Perspective on Offline RL", TQ) when reference returns are known; saco is the number of
       unique state-action pairs relative to --saco-reference (the paper's reference is the online agent's replay
@@ -132,13 +155,16 @@ struct DatasetInfo: ParsableCommand {
       score = 100 * (s.returnMean - lo) / (hi - lo)
     }
     let tq = score.map { $0 / 100 }
+    // The file's own flags; the loader's fix-ups (an unfinished episode closed) are reported on their own.
+    let terminals = report.fileTerminals ?? s.terminals, timeouts = report.fileTimeouts ?? s.timeouts
     let saco = try sacoReference.map { DatasetQuality.saco(ds, reference: try DatasetFile.read($0).0) }
     if json {
       var pairs: [(String, JSONText)] = [
         ("file", .string(file)), ("transitions", .integer(s.transitions)), ("episodes", .integer(s.episodes)),
         ("observation_dim", .integer(s.observationDim)), ("action_dim", .integer(s.actionDim)),
         ("return_mean", .number(s.returnMean)), ("return_std", .number(s.returnStd)), ("return_min", .number(s.returnMin)),
-        ("return_max", .number(s.returnMax)), ("terminals", .integer(s.terminals)), ("timeouts", .integer(s.timeouts)),
+        ("return_max", .number(s.returnMax)), ("terminals", .integer(terminals)), ("timeouts", .integer(timeouts)),
+        ("closed_unfinished_episodes", .integer(report.closedUnfinishedEpisodes)),
         ("tq", tq.map(JSONText.number) ?? .null), ("saco", saco.map(JSONText.number) ?? .null),
       ]
       if let score { pairs.append(("normalized_score", .number(score))) }
@@ -148,7 +174,10 @@ struct DatasetInfo: ParsableCommand {
     }
     print("file:           \(file)")
     for note in report.notes { print("note:           \(note)") }
-    print("transitions:    \(s.transitions) (\(s.episodes) episodes; \(s.terminals) terminals, \(s.timeouts) timeouts)")
+    print("transitions:    \(s.transitions) (\(s.episodes) episodes; the file flags \(terminals) terminals, \(timeouts) timeouts)")
+    if report.closedUnfinishedEpisodes > 0 {
+      print("fix-up:         \(report.closedUnfinishedEpisodes) unfinished episode\(report.closedUnfinishedEpisodes == 1 ? "" : "s") closed with a timeout on loading")
+    }
     print("widths:         observation \(s.observationDim), action \(s.actionDim)")
     print(String(format: "episode return: mean %.2f, std %.2f, min %.2f, max %.2f", s.returnMean, s.returnStd, s.returnMin, s.returnMax))
     if let score { print(String(format: "normalized:     %.1f (%@)", score, task ?? "")) }
@@ -192,8 +221,10 @@ struct PolicyExport: ParsableCommand {
     discussion: "Example:\n  stitch policy export runs/sac/seed_0/snapshots/step_6000.safetensors --name pendulum-medium -o pendulum-medium.safetensors")
   @Argument(help: "A snapshot written by `stitch train --algo sac`.") var snapshot: String
   @Option(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
-  @Option(name: .shortAndLong, help: "Output file.") var output: String
+  @Option(name: [.short, .customLong("out")], help: "Output file.") var out: String?
+  @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
   func run() throws {
+    let output = try OutputPath.resolve(out, outputAlias)
     let p = try BehaviourPolicy.load(URL(fileURLWithPath: snapshot))
     let (_, kind) = try DatasetMaker.parse(name)
     var meta = p.metadata

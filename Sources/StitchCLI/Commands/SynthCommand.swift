@@ -25,7 +25,8 @@ struct SynthCommand: ParsableCommand {
   @Option(help: "Sampler id.") var sampler: String = "dpmpp-2m"
   @Option(help: "Sampler steps.") var steps: Int = 16
   @Option(help: "Step spacing: \(StepSpacing.allCases.map(\.rawValue).joined(separator: ", ")).") var spacing: String = "karras"
-  @Option(name: [.short, .customLong("output")], help: "Output HDF5 file.") var output: String
+  @Option(name: [.short, .customLong("out")], help: "Output HDF5 file.") var out: String?
+  @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
   @Option(help: "Load this trained model instead of training.") var model: String?
   @Option(help: "Denoiser training steps (default 20000; 100000 with --paper).") var trainSteps: Int?
   @Option(help: "Denoiser width (default 512; 2048 with --paper).") var width: Int?
@@ -39,9 +40,21 @@ struct SynthCommand: ParsableCommand {
   var searchSchedule = false
 
   @Option(help: ArgumentHelp("Cores the denoiser's training products use: 1, 2, or auto (2 on a machine with two or more cores). Training is reproducible for a fixed value.", valueName: "auto|1|2"))
-  var lanes: String = "auto"
+  var lanes: String?
+
+  /// `-o/--out` (or the former `--output`).
+  var output: String { get throws { try OutputPath.resolve(out, outputAlias) } }
 
   func run() throws {
+    let output = try self.output
+    if model != nil {
+      // A loaded model is not trained: its training flags would be silently ignored.
+      let training = [("--train-steps", trainSteps != nil), ("--width", width != nil), ("--batch-size", batchSize != nil),
+                      ("--paper", paper), ("--lanes", lanes != nil)].filter(\.1).map(\.0)
+      if !training.isEmpty {
+        throw ValidationError("--model loads a trained denoiser; \(training.joined(separator: ", ")) configure training and cannot change it")
+      }
+    }
     let isV3 = sampler.lowercased() == DPMSolverV3.cliID
     guard isV3 || Samplers.named(sampler) != nil else {
       throw ValidationError("unknown sampler '\(sampler)'; known: \(Samplers.allIDs.joined(separator: ", "))")
@@ -63,6 +76,8 @@ struct SynthCommand: ParsableCommand {
     BLAS.threads = 1
     let (real, report) = try DatasetFile.read(dataset)
     for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
+    // At least two transitions: the quality report's unbiased MMD² divides by n(n − 1) (one row would give NaN).
+    try TrainCommand.checkTrainable(real, path: dataset, what: "--dataset", minimum: 2)
     let modelURL = URL(fileURLWithPath: output + ".model.safetensors")
     let diffusion: DiffusionModel
     let layout: SynthER.Layout
@@ -79,7 +94,7 @@ struct SynthCommand: ParsableCommand {
       StopSignal.install()
       let reporter = ProgressReporter(label: "synth: training denoiser (width \(config.size.width), batch \(config.batchSize))", total: config.steps)
       let start = Date()
-      let (trainer, fitted) = try ProductLanes.with(try ProductLanesOption.resolve(lanes, concurrentRuns: 1)) {
+      let (trainer, fitted) = try ProductLanes.with(try ProductLanesOption.resolve(lanes ?? "auto", concurrentRuns: 1)) {
         try SynthER.train(real, configuration: config, seed: seed,
                           progress: { step, loss in reporter.update(step, note: String(format: "EDM loss %.4f", loss)) },
                           shouldStop: { StopSignal.isRequested })

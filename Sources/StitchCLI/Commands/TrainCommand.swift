@@ -28,12 +28,14 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Algorithm id (\(AlgorithmRegistry.all.map { $0.id }.joined(separator: ", "))).")) var algo: String?
   @Option(help: "D4RL-layout HDF5 dataset (offline algorithms).") var dataset: String?
   @Option(help: "Evaluation environment id, e.g. Pendulum-v1.") var env: String?
-  @Option(help: "Gradient steps (offline) or environment steps (online).") var steps: Int = 1_000_000
-  @Option(help: "Comma-separated seeds, trained in parallel up to the number of cores.") var seeds: String = "0"
-  @Option(help: "Run folder.") var out: String = "runs/run"
-  @Option(help: "Evaluate every N steps.") var evalEvery: Int = 5000
-  @Option(help: "Episodes per evaluation.") var evalEpisodes: Int = 10
-  @Option(help: "Checkpoint every N steps.") var checkpointEvery: Int = 50_000
+  // Loop settings are optional so that `--resume`, which keeps the run's own, can tell a given one from a default
+  // and refuse it; the defaults are applied in `steps` etc. below.
+  @Option(name: .customLong("steps"), help: "Gradient steps (offline) or environment steps (online) (default: 1000000).") var stepsOption: Int?
+  @Option(name: .customLong("seeds"), help: "Comma-separated seeds, trained in parallel up to the number of cores (default: 0).") var seedsOption: String?
+  @Option(name: [.short, .customLong("out")], help: "Run folder (default: runs/run).") var outOption: String?
+  @Option(name: .customLong("eval-every"), help: "Evaluate every N steps (default: 5000).") var evalEveryOption: Int?
+  @Option(name: .customLong("eval-episodes"), help: "Episodes per evaluation (default: 10).") var evalEpisodesOption: Int?
+  @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (default: 50000).") var checkpointEveryOption: Int?
   @Option(help: ArgumentHelp("Write averaged training metrics (losses, Q, temperature) every N steps (default: min(1000, steps/20)).", valueName: "N"))
   var logEvery: Int?
   @Option(help: "Minibatch size (default: the algorithm's reference value, 256; rebrac 1024).") var batchSize: Int?
@@ -46,7 +48,8 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Scale rewards by 1000/(max−min episode return) as CORL's normalize_reward.") var normalizeRewards = false
   @Flag(help: "Drop transitions with NaN/inf values instead of refusing the dataset.") var dropNonFinite = false
   @Option(help: "Synthetic transitions (stitch synth) mixed into every batch.") var synthetic: String?
-  @Option(help: "Fraction of each batch drawn from --synthetic (1 = synthetic only, as SynthER's offline runs).") var syntheticRatio: Double = 0.5
+  @Option(name: .customLong("synthetic-ratio"), help: "Fraction of each batch drawn from --synthetic (1 = synthetic only, as SynthER's offline runs; default: 0.5).")
+  var syntheticRatioOption: Double?
   @Option(help: ArgumentHelp("Sample episodes by return (Hong et al. 2023, RW) with temperature ALPHA (paper: 0.1) instead of uniformly.", valueName: "ALPHA"))
   var returnWeighted: Double?
   @Option(help: ArgumentHelp("Sample episodes by advantage over a linear value of their first observation (Hong et al. 2023, AW) with temperature ALPHA.", valueName: "ALPHA"))
@@ -59,6 +62,14 @@ struct TrainCommand: ParsableCommand {
   var overwrite = false
   @Option(help: ArgumentHelp("Cores each seed's matrix products use: 1, 2, or auto (2 when the machine has two cores for every seed training at once, as one seed on two cores; else 1). Results are reproducible for a fixed value; a resumed run keeps its own.", valueName: "auto|1|2"))
   var lanes: String = "auto"
+
+  var steps: Int { stepsOption ?? 1_000_000 }
+  var seeds: String { seedsOption ?? "0" }
+  var out: String { outOption ?? "runs/run" }
+  var evalEvery: Int { evalEveryOption ?? 5000 }
+  var evalEpisodes: Int { evalEpisodesOption ?? 10 }
+  var checkpointEvery: Int { checkpointEveryOption ?? 50_000 }
+  var syntheticRatio: Double { syntheticRatioOption ?? 0.5 }
 
   /// The product lanes for each of `concurrentRuns` seeds training at once.
   func productLanes(concurrentRuns: Int) throws -> Int { try ProductLanesOption.resolve(lanes, concurrentRuns: concurrentRuns) }
@@ -154,8 +165,29 @@ struct TrainCommand: ParsableCommand {
     }
   }
 
+  /// Algorithms whose update reads `Batch.nextActions` (ReBRAC's critic penalty, eq. 3 of Tarasov et al. 2023):
+  /// they are refused synthetic transitions, where no next action exists (`Batch.nextActionsKnown` is 0) and the
+  /// row's own action would silently stand in for it.
+  static let usesNextDatasetAction: Set<String> = ["rebrac"]
+
+  /// The data options an online run cannot use (it learns from its own interaction), each named with why.
+  func offlineOnlyOptionsGiven() -> [String] {
+    [("--dataset", dataset != nil), ("--synthetic", synthetic != nil), ("--synthetic-ratio", syntheticRatioOption != nil),
+     ("--return-weighted", returnWeighted != nil), ("--advantage-weighted", advantageWeighted != nil),
+     ("--normalize-rewards", normalizeRewards), ("--drop-non-finite", dropNonFinite),
+     ("--normalize-observations/--no-normalize-observations", normalizeObservations != nil)].filter(\.1).map(\.0)
+  }
+
   func train<A: Algorithm>(_ type: A.Type) throws {
     try checkLoopOptions()
+    let online = AlgorithmRegistry.isOnline(type)
+    if online, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
+      throw ValidationError("\(A.id) trains online from its own interaction with --env; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
+    }
+    if synthetic != nil, Self.usesNextDatasetAction.contains(A.id) {
+      throw ValidationError("\(A.id)'s critic target penalises the distance to the dataset's next action a′, which synthetic transitions (--synthetic) do not have; train \(A.id) on the real dataset alone")
+    }
+    if syntheticRatioOption != nil, synthetic == nil { throw ValidationError("--synthetic-ratio sets the share of --synthetic transitions in each batch; give --synthetic FILE too") }
     guard let env else { throw ValidationError("--env is required (e.g. --env Pendulum-v1)") }
     _ = try EnvironmentRegistry.make(env)
     let chosenPreset = try self.preset.map { name in
@@ -181,21 +213,25 @@ struct TrainCommand: ParsableCommand {
         \(occupied.count == 1 ? "it" : "the \(occupied.count) runs there")
         """)
     }
-    let online = AlgorithmRegistry.isOnline(type)
     var data: Dataset? = nil
+    var dataIdentity: DatasetIdentity? = nil
     if !online {
       guard let dataset else { throw ValidationError("--dataset is required for offline algorithm \(A.id)") }
       let (ds, report) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
+      try Self.checkTrainable(ds, path: dataset, what: "--dataset")
       data = ds
+      dataIdentity = DatasetIdentity(ds, path: dataset)
     }
     if returnWeighted != nil, advantageWeighted != nil { throw ValidationError("choose one of --return-weighted and --advantage-weighted") }
     if let alpha = returnWeighted ?? advantageWeighted, !(alpha.isFinite && alpha > 0) { throw ValidationError("--return-weighted/--advantage-weighted need a positive temperature, got \(alpha)") }
     if returnWeighted ?? advantageWeighted != nil, synthetic != nil { throw ValidationError("--return-weighted and --synthetic cannot be combined yet (synthetic transitions have no episodes)") }
     guard (0...1).contains(syntheticRatio) else { throw ValidationError("--synthetic-ratio must lie in [0, 1], got \(syntheticRatio)") }
     let extra = try synthetic.map { try DatasetFile.read($0).0 }
+    if let extra, let synthetic { try Self.checkTrainable(extra, path: synthetic, what: "--synthetic") }
     if let data { try OfflineTrainer<A>.checkWidths(dataset: data, synthetic: extra, environment: env) }
-    let loaded = data
+    let syntheticIdentity = extra.flatMap { e in synthetic.map { DatasetIdentity(e, path: $0) } }
+    let loaded = data, loadedIdentity = dataIdentity
     // Every check has passed: only now are replaced runs removed, whole, so no file of theirs lingers.
     for folder in occupied { try FileManager.default.removeItem(at: folder) }
     StopSignal.install()
@@ -206,7 +242,12 @@ struct TrainCommand: ParsableCommand {
     DispatchQueue.concurrentPerform(iterations: seedList.count) { i in
       BLAS.threads = 1
       let folder = root.appendingPathComponent("seed_\(seedList[i])")
-      let opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes, preset: chosenPreset)
+      var opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes, preset: chosenPreset)
+      if !online {
+        opts.dataset = loadedIdentity
+        opts.synthetic = syntheticIdentity
+        opts.dropNonFinite = dropNonFinite
+      }
       let progress: (Int, String) -> Void = { step, note in
         counts.setCount(i, step)
         reporter.update(counts.totalCount(), note: note)

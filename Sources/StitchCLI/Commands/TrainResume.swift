@@ -14,6 +14,17 @@ extension TrainCommand {
     if !ignored.isEmpty {
       throw ValidationError("--resume continues a run with the configuration saved in its config.json; \(ignored.joined(separator: ", ")) cannot change it (start a new run with another --out instead)")
     }
+    // Loop and data settings are the run's own too (its config.json's options); --until is the way to extend it.
+    let kept = [("--steps", stepsOption != nil), ("--seeds", seedsOption != nil), ("--out", outOption != nil), ("--env", env != nil),
+                ("--eval-every", evalEveryOption != nil), ("--eval-episodes", evalEpisodesOption != nil),
+                ("--checkpoint-every", checkpointEveryOption != nil), ("--log-every", logEvery != nil), ("--batch-size", batchSize != nil),
+                ("--synthetic-ratio", syntheticRatioOption != nil), ("--return-weighted", returnWeighted != nil),
+                ("--advantage-weighted", advantageWeighted != nil), ("--normalize-rewards", normalizeRewards),
+                ("--normalize-observations/--no-normalize-observations", normalizeObservations != nil), ("--list-config", listConfig)]
+      .filter(\.1).map(\.0)
+    if !kept.isEmpty {
+      throw ValidationError("--resume keeps the run's own loop and data settings (its config.json); \(kept.joined(separator: ", ")) cannot change them (extend a run with --until N; the seeds resumed are the run's seed folders, or pass one seed folder)")
+    }
     let folder = URL(fileURLWithPath: folderPath)
     if let id = Self.algorithmID(in: folder) {
       guard let type = AlgorithmRegistry.named(id) else { throw ValidationError("\(folderPath): unknown algorithm '\(id)' in config.json") }
@@ -37,6 +48,41 @@ extension TrainCommand {
     try withAlgorithm(type, Visitor(command: self, action: .resumeAll(folder, seeds)))
   }
 
+  /// Refuses to resume `folder` on other data than it trained on: a dataset (or synthetic file) whose rows or hash
+  /// differ from those its config.json recorded, or a synthetic file added or left out. Runs written before the
+  /// identities were recorded have none to compare and resume as before.
+  static func checkSameData(folder: URL, options: TrainingOptions, dataset: DatasetIdentity, synthetic: DatasetIdentity?) throws {
+    if let recorded = options.dataset, !recorded.sameData(as: dataset) {
+      throw ValidationError("\(folder.path) trained on \(recorded); --dataset is \(dataset): resuming on other data would silently change the run")
+    }
+    // A run folder that records its dataset records its synthetic file too (nil when it had none).
+    guard options.dataset != nil else { return }
+    switch (options.synthetic, synthetic) {
+    case let (recorded?, given?) where !recorded.sameData(as: given):
+      throw ValidationError("\(folder.path) mixed in synthetic transitions \(recorded); --synthetic is \(given): resuming on other data would silently change the run")
+    case let (recorded?, nil):
+      throw ValidationError("\(folder.path) mixed in synthetic transitions \(recorded); pass --synthetic \(recorded.path) to resume it")
+    case let (nil, given?):
+      throw ValidationError("\(folder.path) trained without synthetic transitions; --synthetic \(given.path) would change the run")
+    default: return
+    }
+  }
+
+  /// What a run extended with `--until` to `target` steps should know about its keys whose reference value is the
+  /// run's own length (IQL's cosine actor schedule, `actor_schedule_steps`): they keep their saved values (a resume
+  /// changes no hyperparameter, which is what keeps it bit-identical to an uninterrupted run with the same
+  /// settings), so a schedule shorter than the target has ended, and the steps past it train at its final
+  /// value — for IQL's actor, learning rate 0. One line per such key.
+  static func runLengthNotes<C: Encodable>(_ configuration: C, keys: [String], target: Int) throws -> [String] {
+    let values = Dictionary(uniqueKeysWithValues: try ConfigResolver.entries(of: configuration).map { ($0.key, $0.value) })
+    return keys.compactMap { key in
+      guard case .number(let length)? = values[key], length < Double(target) else { return nil }
+      return "\(key) = \(Int(length)) is kept from the run (it spans the run's original length): steps \(Int(length) + 1)-\(target) run past it, "
+        + (key == "actor_schedule_steps" ? "where the cosine schedule has brought the actor's learning rate to 0, so the actor no longer changes" : "at its final value")
+        + "; for a schedule that spans \(target) steps, train a new run with --steps \(target)"
+    }
+  }
+
   /// The algorithm id in a seed folder's config.json, or nil when it has none.
   static func algorithmID(in folder: URL) -> String? { RunFolderIdentity.read(folder)?.algorithm }
 
@@ -50,29 +96,52 @@ extension TrainCommand {
   /// The run's curve over all seeds is drawn again at the end.
   func resumeAll<A: Algorithm>(_ type: A.Type, root: URL, folders: [URL]) throws {
     let online = AlgorithmRegistry.isOnline(type)
+    if online, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
+      throw ValidationError("\(A.id) trains online from its own interaction; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
+    }
+    let savedOptions = try folders.map { online ? try OnlineTrainer<A>.load(from: $0).options : try OfflineTrainer<A>.load(from: $0).options }
     var data: Dataset? = nil
+    var extra: Dataset? = nil
     if !online {
       guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
-      data = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite)).0
+      // The dataset loads as the run loaded it: with its own --drop-non-finite (recorded since it was; older runs
+      // take the flag as given).
+      let recordedDrop = savedOptions.compactMap(\.dropNonFinite)
+      if let drop = recordedDrop.first, dropNonFinite, !drop {
+        throw ValidationError("\(folders[0].path) loaded its dataset without --drop-non-finite; resuming with it would train on other rows")
+      }
+      let drop = recordedDrop.first ?? dropNonFinite
+      let loaded = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: drop)).0
+      try Self.checkTrainable(loaded, path: dataset, what: "--dataset")
+      data = loaded
+      extra = try synthetic.map { try DatasetFile.read($0).0 }
+      let given = DatasetIdentity(loaded, path: dataset)
+      let givenSynthetic = extra.flatMap { e in synthetic.map { DatasetIdentity(e, path: $0) } }
+      for (folder, options) in zip(folders, savedOptions) {
+        try Self.checkSameData(folder: folder, options: options, dataset: given, synthetic: givenSynthetic)
+      }
     }
-    let extra = try synthetic.map { try DatasetFile.read($0).0 }
     // Each seed's start (its checkpoint) and target.
     var pending: [(folder: URL, start: Int, target: Int)] = []
     var finished: [URL] = []
     var environment = ""
-    for folder in folders {
-      let options = online ? try OnlineTrainer<A>.load(from: folder).options : try OfflineTrainer<A>.load(from: folder).options
+    for (folder, options) in zip(folders, savedOptions) {
       environment = options.environment
       let start = Self.checkpointStep(folder), target = until ?? options.steps
       let done = FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path)
       if start >= target && done { finished.append(folder) } else { pending.append((folder, start, target)) }
+    }
+    if until != nil, let (folder, _, target) = pending.max(by: { $0.target < $1.target }) {
+      for note in try Self.runLengthNotes(try OfflineTrainer<A>.load(from: folder).configuration, keys: A.trainingDefaults.runLengthKeys, target: target) {
+        FileHandle.standardError.write(Data("note: \(note)\n".utf8))
+      }
     }
     if pending.isEmpty {
       FileHandle.standardError.write(Data("\(folders.count == 1 ? root.path : "every seed of \(root.path)") has reached its target; extend it with --until N\n".utf8))
     }
     let seedNames = pending.map { $0.folder.lastPathComponent.replacingOccurrences(of: "seed_", with: "") }.joined(separator: ",")
     let laneCount: Int? = lanes == "auto" ? nil : try productLanes(concurrentRuns: min(max(1, pending.count), ProcessInfo.processInfo.activeProcessorCount))
-    let loaded = data, work = pending
+    let loaded = data, work = pending, extraData = extra
     StopSignal.install()
     let reporter = ProgressReporter(label: "\(A.id) resume seeds \(seedNames)", total: pending.map(\.target).reduce(0, +),
                                     startingAt: pending.map(\.start).reduce(0, +))
@@ -100,7 +169,7 @@ extension TrainCommand {
           if let laneCount { trainer.options.productLanes = laneCount }
           trainer.options.steps = target
           if until != nil || laneCount != nil { try trainer.writeConfig() }
-          summary = try trainer.run(dataset: loaded!, synthetic: extra, resume: true, progress: progress)
+          summary = try trainer.run(dataset: loaded!, synthetic: extraData, resume: true, progress: progress)
         }
         results.set(i, .success(summary))
       } catch {

@@ -19,6 +19,16 @@ public struct LoadOptions: Sendable {
 public struct LoadReport: Sendable {
   public var notes: [String] = []
   public var droppedNonFinite = 0
+  /// The flags as the file holds them (rows flagged terminal, rows flagged timeout or truncated),
+  /// before the loader's own changes: the Q-learning view moving a timeout to the row before, a dropped row
+  /// ending its episode, an unfinished last episode closed. nil when the reader did not count them.
+  public var fileTerminals: Int? = nil
+  public var fileTimeouts: Int? = nil
+  /// Episodes the file leaves unfinished (their last row neither terminal nor timeout) that the loader closed
+  /// with a timeout so that every episode ends (counted in the loaded dataset's timeouts, not in `fileTimeouts`).
+  public var closedUnfinishedEpisodes = 0
+  /// Episodes the loader ended before a dropped non-finite row (`LoadOptions.dropNonFinite`) with a timeout.
+  public var episodesCutAtDroppedRows = 0
 }
 
 /// Errors in a dataset's content, each naming the file and the problem.
@@ -39,8 +49,12 @@ public enum D4RLFile {
   /// Transition rule: when `next_observations` is present it is used as is (OfflineRL-Kit's reading). When it is
   /// absent, the Q-learning view of `d4rl.qlearning_dataset` is built: next = observations[i+1], rows with
   /// `timeouts[i]` are dropped (their successor belongs to the next episode), and the last row is dropped; the row
-  /// before a dropped timeout is marked as a timeout so episodes still split there. Old files without `timeouts`
-  /// split episodes on terminals only (noted in the report).
+  /// before a dropped timeout is marked as a timeout so episodes still split there. Every kept row's next action is
+  /// the file's `actions[i + 1]` (`Dataset.nextActions`, CORL rebrac.py's `next_actions`), so the row before a
+  /// dropped timeout keeps the action taken at its next observation. A file with `next_observations` may carry
+  /// `next_actions` (as Stitch writes them when known). Old files without `timeouts` split episodes on terminals
+  /// only (noted in the report). With `dropNonFinite`, a dropped row ends its episode: the kept row before it is
+  /// marked as a timeout, so it is never merged with the rows after the gap.
   public static func read(_ path: String, options: LoadOptions = LoadOptions()) throws -> (Dataset, LoadReport) {
     let file = try HDF5File.open(path)
     var report = LoadReport()
@@ -77,6 +91,8 @@ public enum D4RLFile {
     ds.metadata["source_file"] = path
     for key in file.children(of: "metadata") { if let s = file.readString("metadata/\(key)") { ds.metadata[key] = s } }
     let isTerminal = term.values.map { $0 != 0 }, isTimeout = timeouts.values.map { $0 != 0 }
+    report.fileTerminals = isTerminal.filter { $0 }.count
+    report.fileTimeouts = isTimeout.filter { $0 }.count
     if let next {
       ds.observations = obs.values
       ds.actions = act.values
@@ -84,9 +100,16 @@ public enum D4RLFile {
       ds.nextObservations = next
       ds.terminals = isTerminal
       ds.timeouts = zip(isTimeout, isTerminal).map { $0 && !$1 }
+      if file.exists("next_actions") {
+        let na = try file.readFloats("next_actions")
+        guard na.shape == act.shape else { throw fail("'next_actions' has shape \(na.shape), 'actions' \(act.shape)") }
+        ds.nextActions = na.values
+      }
     } else {
       report.notes.append("no 'next_observations': built the Q-learning view as d4rl.qlearning_dataset (next = obs[i+1]; timeout rows and the last row dropped)")
       ds.observations.reserveCapacity(n * od); ds.nextObservations.reserveCapacity(n * od); ds.actions.reserveCapacity(n * ad)
+      var nextActions: [Float] = []
+      nextActions.reserveCapacity(n * ad)
       for i in 0..<max(n - 1, 0) {
         if isTimeout[i] {
           if ds.count > 0, !ds.terminals[ds.count - 1] { ds.timeouts[ds.count - 1] = true }
@@ -95,14 +118,17 @@ public enum D4RLFile {
         ds.observations += obs.values[(i * od)..<((i + 1) * od)]
         ds.nextObservations += obs.values[((i + 1) * od)..<((i + 2) * od)]
         ds.actions += act.values[(i * ad)..<((i + 1) * ad)]
+        nextActions += act.values[((i + 1) * ad)..<((i + 2) * ad)]
         ds.rewards.append(rew.values[i])
         ds.terminals.append(isTerminal[i])
         ds.timeouts.append(false)
       }
+      ds.nextActions = nextActions
     }
     try dropOrRefuseNonFinite(&ds, path: path, options: options, report: &report)
     if ds.count > 0, !ds.terminals[ds.count - 1], !ds.timeouts[ds.count - 1] {
       ds.timeouts[ds.count - 1] = true
+      report.closedUnfinishedEpisodes += 1
       report.notes.append("the last episode never ends (last row neither terminal nor timeout): treated as truncated")
     }
     return (ds, report)
@@ -124,15 +150,28 @@ public enum D4RLFile {
     var keep = [Bool](repeating: true, count: ds.count)
     for i in bad { keep[i] = false }
     var out = Dataset(observationDim: ds.observationDim, actionDim: ds.actionDim, metadata: ds.metadata)
-    for i in 0..<ds.count where keep[i] {
+    let ad = ds.actionDim
+    var nextActions: [Float]? = ds.nextActions.map { _ in [] }
+    for i in 0..<ds.count {
+      guard keep[i] else {
+        // A dropped row ends its episode: the kept row before it (same episode) becomes its last, a timeout (the
+        // episode was cut, not terminated), so it does not run on into the rows after the gap.
+        if out.count > 0, !out.terminals[out.count - 1], !out.timeouts[out.count - 1] {
+          out.timeouts[out.count - 1] = true
+          report.episodesCutAtDroppedRows += 1
+        }
+        continue
+      }
       out.append(observation: Array(ds.observations[(i * ds.observationDim)..<((i + 1) * ds.observationDim)]),
-                 action: Array(ds.actions[(i * ds.actionDim)..<((i + 1) * ds.actionDim)]), reward: ds.rewards[i],
+                 action: Array(ds.actions[(i * ad)..<((i + 1) * ad)]), reward: ds.rewards[i],
                  nextObservation: Array(ds.nextObservations[(i * ds.observationDim)..<((i + 1) * ds.observationDim)]),
                  terminal: ds.terminals[i], timeout: ds.timeouts[i])
+      if let column = ds.nextActions { nextActions! += column[(i * ad)..<((i + 1) * ad)] }
     }
+    out.nextActions = nextActions
     ds = out
     report.droppedNonFinite = bad.count
-    report.notes.append("dropped \(bad.count) transitions with NaN or infinite values (first at row \(first))")
+    report.notes.append("dropped \(bad.count) transitions with NaN or infinite values (first at row \(first)); \(report.episodesCutAtDroppedRows) episodes end before a dropped row (marked as timeouts)")
   }
 
   /// Writes the D4RL layout atomically (a temporary file in the same folder, renamed when complete): float32
@@ -149,6 +188,9 @@ public enum D4RLFile {
       try ds.actions.withUnsafeBufferPointer { try file.writeFloats("actions", shape: [ds.count, ds.actionDim], values: $0) }
       try ds.rewards.withUnsafeBufferPointer { try file.writeFloats("rewards", shape: [ds.count], values: $0) }
       try ds.nextObservations.withUnsafeBufferPointer { try file.writeFloats("next_observations", shape: [ds.count, ds.observationDim], values: $0) }
+      if let nextActions = ds.nextActions {
+        try nextActions.withUnsafeBufferPointer { try file.writeFloats("next_actions", shape: [ds.count, ds.actionDim], values: $0) }
+      }
       try file.writeBools("terminals", values: ds.terminals)
       try file.writeBools("timeouts", values: ds.timeouts)
       for key in ds.metadata.keys.sorted() where key != "source_file" { try file.writeString("metadata/\(key)", ds.metadata[key]!) }

@@ -63,8 +63,11 @@ public enum MinariFile {
       for s in 0..<t {
         let terminal = term.values[s] != 0
         var timeout = trunc.values[s] != 0 && !terminal
+        report.fileTerminals = (report.fileTerminals ?? 0) + (terminal ? 1 : 0)
+        report.fileTimeouts = (report.fileTimeouts ?? 0) + (trunc.values[s] != 0 ? 1 : 0)
         if s == t - 1 && !terminal && !timeout {
           timeout = true
+          report.closedUnfinishedEpisodes += 1
           report.notes.append("episode \(id) never ends (last step neither terminated nor truncated): treated as truncated")
         }
         ds!.append(observation: Array(obs.values[(s * od)..<((s + 1) * od)]), action: Array(act.values[(s * ad)..<((s + 1) * ad)]),

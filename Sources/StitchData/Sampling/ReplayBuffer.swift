@@ -30,6 +30,36 @@ public struct ReplayBuffer: Sendable {
     self.added = added
   }
 
+  /// Checks that the buffer's last `steps` transitions can be the unfinished episode a checkpoint says it was in
+  /// (`episode_steps`), so that resuming can re-enter it by replaying their actions: 0 ≤ steps ≤ the transitions
+  /// held, none of them ends an episode (terminal or timeout), each starts where the one before ended
+  /// (observation = previous next observation), and the transition before them, when held, ends an episode.
+  /// - Parameter source: the file the count came from, named in the error with the field.
+  /// - Throws: `DatasetError.invalid(file: source, ...)` naming `episode_steps` and what does not hold.
+  public func checkUnfinishedEpisode(steps: Int, source: String) throws {
+    func fail(_ problem: String) -> DatasetError { .invalid(file: source, problem: "episode_steps = \(steps): \(problem)") }
+    guard steps >= 0 else { throw fail("a step count cannot be negative") }
+    guard steps <= count else { throw fail("the replay buffer holds only \(count) transitions (capacity \(capacity))") }
+    let slots = lastSlots(steps), od = storage.observationDim
+    for (k, slot) in slots.enumerated() {
+      if storage.terminals[slot] || storage.timeouts[slot] {
+        throw fail("transition \(k + 1) of the unfinished episode (buffer slot \(slot)) ends an episode")
+      }
+      if k > 0 {
+        let previous = slots[k - 1]
+        if storage.observations[(slot * od)..<((slot + 1) * od)] != storage.nextObservations[(previous * od)..<((previous + 1) * od)] {
+          throw fail("transition \(k + 1) of the unfinished episode (buffer slot \(slot)) does not start where transition \(k) ended")
+        }
+      }
+    }
+    if steps < count {
+      let before = ((cursor - steps - 1) % capacity + capacity) % capacity
+      if !storage.terminals[before] && !storage.timeouts[before] {
+        throw fail("the transition before them (buffer slot \(before)) does not end an episode, so the episode is longer")
+      }
+    }
+  }
+
   /// Slot indices of the last `k` transitions added, oldest first.
   public func lastSlots(_ k: Int) -> [Int] {
     precondition(k <= count, "only \(count) transitions are held")

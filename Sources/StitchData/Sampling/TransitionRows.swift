@@ -8,8 +8,8 @@ import StitchTensor
 
 /// An interleaved, row-major copy of a dataset's transitions for fast random minibatches.
 ///
-/// Each transition is one contiguous row: observation, next observation, action, next action (the dataset's action
-/// at the next row of the same episode, as `Batch.nextActions` defines it), reward, terminal (0/1), padded to a
+/// Each transition is one contiguous row: observation, next observation, action, next action (as
+/// `Batch.nextActions` defines it), reward, flags (terminal + 2 × next action known), padded to a
 /// whole number of 64-byte cache lines. A random transition of a 1M-row dataset then costs 2 (Hopper: 11 + 11 + 3
 /// + 3 + 2 = 30 floats) or 3 (HalfCheetah: 48 floats) adjacent cache lines instead of one line in each of seven
 /// columns, and all of a batch's lines are requested before any is copied, so the DRAM misses overlap. The block
@@ -44,25 +44,42 @@ public final class TransitionRows: @unchecked Sendable {
     #endif
     base = raw!.bindMemory(to: Float.self, capacity: n * stride)
     let s = stride
+    let nextColumn = ds.nextActions ?? []
     ds.observations.withUnsafeBufferPointer { o in ds.nextObservations.withUnsafeBufferPointer { no in
-      ds.actions.withUnsafeBufferPointer { a in
+      ds.actions.withUnsafeBufferPointer { a in nextColumn.withUnsafeBufferPointer { na in
         for i in 0..<n {
           let row = base + i * s
           (row).update(from: o.baseAddress! + i * od, count: od)
           (row + od).update(from: no.baseAddress! + i * od, count: od)
           (row + 2 * od).update(from: a.baseAddress! + i * ad, count: ad)
-          // The next row's action within the episode; an episode's last row repeats its own action.
-          let j = i + 1 < n && !ds.terminals[i] && !ds.timeouts[i] ? i + 1 : i
-          (row + 2 * od + ad).update(from: a.baseAddress! + j * ad, count: ad)
+          let next = Self.nextAction(ds, i, actions: a.baseAddress!, column: ds.nextActions == nil ? nil : na.baseAddress)
+          (row + 2 * od + ad).update(from: next.source, count: ad)
           row[2 * od + 2 * ad] = ds.rewards[i]
-          row[2 * od + 2 * ad + 1] = ds.terminals[i] ? 1 : 0
+          row[2 * od + 2 * ad + 1] = (ds.terminals[i] ? 1 : 0) + (next.known ? 2 : 0)
           for k in (2 * od + 2 * ad + 2)..<s { row[k] = 0 }
         }
-      }
+      } }
     } }
   }
 
   deinit { free(base) }
+
+  /// Row `i`'s next action (`Batch.nextActions`): from the dataset's `nextActions` column when it has one and the
+  /// entry is finite, else the next row's action within the episode; at a terminal row, or where neither exists,
+  /// the row's own action, marked unknown.
+  @inline(__always)
+  static func nextAction(_ ds: Dataset, _ i: Int, actions a: UnsafePointer<Float>, column: UnsafePointer<Float>?)
+    -> (source: UnsafePointer<Float>, known: Bool) {
+    let ad = ds.actionDim
+    if ds.terminals[i] { return (a + i * ad, false) }
+    if let column {
+      let p = column + i * ad
+      for k in 0..<ad where !p[k].isFinite { return (a + i * ad, false) }
+      return (p, true)
+    }
+    if i + 1 < ds.count, !ds.timeouts[i] { return (a + (i + 1) * ad, true) }
+    return (a + i * ad, false)
+  }
 
   /// Copies the rows `indices` into `batch` rows `offset...`.
   ///
@@ -78,14 +95,18 @@ public final class TransitionRows: @unchecked Sendable {
     batch.observations.withUnsafeMutableBufferPointer { po in batch.nextObservations.withUnsafeMutableBufferPointer { pno in
       batch.actions.withUnsafeMutableBufferPointer { pa in batch.nextActions.withUnsafeMutableBufferPointer { pna in
         batch.rewards.withUnsafeMutableBufferPointer { pr in batch.terminals.withUnsafeMutableBufferPointer { pt in
-          for (k, i) in indices.enumerated() {
-            let row = base + i * s, b = offset + k
-            Self.copy(po.baseAddress! + b * od, row, od)
-            Self.copy(pno.baseAddress! + b * od, row + od, od)
-            Self.copy(pa.baseAddress! + b * ad, row + 2 * od, ad)
-            Self.copy(pna.baseAddress! + b * ad, row + 2 * od + ad, ad)
-            pr[b] = row[2 * od + 2 * ad]
-            pt[b] = row[2 * od + 2 * ad + 1]
+          batch.nextActionsKnown.withUnsafeMutableBufferPointer { pk in
+            for (k, i) in indices.enumerated() {
+              let row = base + i * s, b = offset + k
+              Self.copy(po.baseAddress! + b * od, row, od)
+              Self.copy(pno.baseAddress! + b * od, row + od, od)
+              Self.copy(pa.baseAddress! + b * ad, row + 2 * od, ad)
+              Self.copy(pna.baseAddress! + b * ad, row + 2 * od + ad, ad)
+              pr[b] = row[2 * od + 2 * ad]
+              let flags = row[2 * od + 2 * ad + 1]
+              pt[b] = flags == 1 || flags == 3 ? 1 : 0
+              pk[b] = flags >= 2 ? 1 : 0
+            }
           }
         } }
       } }

@@ -56,16 +56,18 @@ public struct UniformSampler: Sendable {
     ds.rewards.withUnsafeBufferPointer { r in ds.terminals.withUnsafeBufferPointer { t in ds.timeouts.withUnsafeBufferPointer { e in
       ds.actions.withUnsafeBufferPointer { a in
         batch.rewards.withUnsafeMutableBufferPointer { pr in batch.terminals.withUnsafeMutableBufferPointer { pt in
-          batch.nextActions.withUnsafeMutableBufferPointer { pna in
-            let count = r.count
-            for (row, i) in indices.enumerated() {
-              pr[offset + row] = r[i]
-              pt[offset + row] = t[i] ? 1 : 0
-              // The next row's action within the episode; an episode's last row repeats its own action.
-              let j = i + 1 < count && !t[i] && !e[i] ? i + 1 : i
-              (pna.baseAddress! + (offset + row) * ad).update(from: a.baseAddress! + j * ad, count: ad)
+          batch.nextActions.withUnsafeMutableBufferPointer { pna in batch.nextActionsKnown.withUnsafeMutableBufferPointer { pk in
+            (ds.nextActions ?? []).withUnsafeBufferPointer { column in
+              for (row, i) in indices.enumerated() {
+                pr[offset + row] = r[i]
+                pt[offset + row] = t[i] ? 1 : 0
+                // As `TransitionRows` (one rule for both paths).
+                let next = TransitionRows.nextAction(ds, i, actions: a.baseAddress!, column: ds.nextActions == nil ? nil : column.baseAddress)
+                (pna.baseAddress! + (offset + row) * ad).update(from: next.source, count: ad)
+                pk[offset + row] = next.known ? 1 : 0
+              }
             }
-          }
+          } }
         } }
       }
     } } }

@@ -111,7 +111,7 @@ public struct DiffusionTrainer {
                              shouldStop: () -> Bool = { false }) throws {
     let d = model.net.dimension
     let rows = data.count / d
-    precondition(rows > 0, "no training rows")
+    guard rows > 0 else { throw DiffusionTrainingError.noRows(values: data.count, dimension: d) }
     let b = configuration.batchSize
     var batch = [Float](repeating: 0, count: b * d)
     let end = Swift.min(until ?? configuration.steps, configuration.steps)
@@ -158,5 +158,17 @@ public struct DiffusionTrainer {
     let parts = (c.metadata["rng"] ?? "").split(separator: ",").compactMap { UInt64($0) }
     guard parts.count == 2 else { throw Checkpoint.RestoreError.badMetadata("rng") }
     rng = RandomStream(state: parts[0], increment: parts[1])
+  }
+}
+
+/// Data a denoiser cannot be trained on.
+public enum DiffusionTrainingError: Error, CustomStringConvertible, Equatable {
+  /// Fewer values than one row of the model's dimension.
+  case noRows(values: Int, dimension: Int)
+  public var description: String {
+    switch self {
+    case .noRows(let values, let dimension):
+      return "no training rows: \(values) values given, rows of \(dimension) expected (is the dataset empty?)"
+    }
   }
 }

@@ -19,8 +19,8 @@ public struct TapeNodeID: Hashable, Sendable {
 ///
 /// Errors: an operation given tensors of incompatible shapes does not trap while a tape is active. It records
 /// the first such error (naming the operation and the shapes) and returns zeros of a plausible shape; the
-/// enclosing `valueWithGradient` then throws `TensorError.shapeMismatch`. Outside a tape, the same error stops
-/// the program with that message (inference code validates shapes at its boundary).
+/// enclosing `valueWithGradient` then throws `TensorError.shapeMismatch`. Outside a tape, inference code runs its
+/// forward passes in `checkingShapes`, which throws the same error; only outside both does it stop the program.
 public final class Tape {
   struct Node {
     var inputs: [TapeNodeID?]
@@ -90,10 +90,16 @@ public final class Tape {
     return out
   }
 
-  /// Reports a shape error: recorded on the active tape (and zeros of `shape` returned), or fatal outside one.
+  /// Reports a shape error: recorded on the active tape, or else in the innermost `checkingShapes` scope of this
+  /// thread (and zeros of `shape` returned either way); fatal only outside both, where no caller could be told.
   static func fail(_ message: String, shape: [Int]) -> Tensor {
-    guard let tape = current else { fatalError("Stitch tensor error: \(message)") }
-    if tape.firstError == nil { tape.firstError = message }
+    if let tape = current {
+      if tape.firstError == nil { tape.firstError = message }
+    } else if let scope = ShapeCheckScope.current {
+      if scope.firstError == nil { scope.firstError = message }
+    } else {
+      fatalError("Stitch tensor error: \(message)")
+    }
     return Tensor.zeros(shape)
   }
 

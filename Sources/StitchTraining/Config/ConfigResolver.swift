@@ -90,7 +90,13 @@ public enum ConfigResolver {
     let data = try JSONSerialization.data(withJSONObject: map.mapValues(\.jsonObject), options: [.sortedKeys])
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
-    let resolved = try decoder.decode(C.self, from: data)
+    let resolved: C
+    do { resolved = try decoder.decode(C.self, from: data) } catch let error as DecodingError {
+      throw ResolveError.describing(error, values: map, defaults: try encode(defaults)) { trial in
+        guard let data = try? JSONSerialization.data(withJSONObject: trial.mapValues(\.jsonObject)) else { return false }
+        return (try? decoder.decode(C.self, from: data)) != nil
+      }
+    }
     try check(resolved)
     return resolved
   }

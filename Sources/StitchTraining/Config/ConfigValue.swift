@@ -92,3 +92,76 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     return dict.keys.sorted().map { ($0, ConfigValue(jsonObject: dict[$0]!)) }
   }
 }
+
+extension ConfigResolver.ResolveError {
+  /// A failure to decode the resolved key-value map into the configuration type, as the key, the value given and
+  /// the type the key holds (`configuration key 'actor_delay': cannot use '2.5' as an integer`). The map's
+  /// values are typed by the defaults' JSON, where an integer field and a whole-number real field look alike, so
+  /// only the decoder knows that `actor_delay` takes an integer. When the decoder's error names no key (Foundation
+  /// reports a real number for an integer field as invalid JSON), each changed key is tried alone on the defaults
+  /// (`decodes`) to find the one the type refuses.
+  static func describing(_ error: DecodingError, values: [String: ConfigValue], defaults: [String: ConfigValue],
+                         decodes: ([String: ConfigValue]) -> Bool) -> ConfigResolver.ResolveError {
+    let changed = values.keys.sorted().filter { values[$0] != defaults[$0] }
+    if Self.codingPath(of: error).isEmpty, let key = changed.first(where: { key in
+      var trial = defaults
+      trial[key] = values[key]
+      return !decodes(trial)
+    }), let value = values[key] {
+      let integral = { (v: ConfigValue?) -> Bool in if case .number(let x)? = v { return x == x.rounded() } else { return false } }
+      let isNumber = { (v: ConfigValue) -> Bool in if case .number = v { return true } else { return false } }
+      let expected: String
+      if integral(defaults[key]), isNumber(value), !integral(value) {
+        expected = "an integer"
+      } else if case .array(let items)? = defaults[key], items.allSatisfy({ integral($0) }), case .array(let given) = value,
+                given.contains(where: { isNumber($0) && !integral($0) }) {
+        expected = "a list of integers"
+      } else {
+        expected = defaults[key]?.kindName ?? "the key's type"
+      }
+      return .badValue(key: key, value: value.description, expected: expected)
+    }
+    return describing(error, values: values)
+  }
+
+  static func codingPath(of error: DecodingError) -> [any CodingKey] {
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c), .dataCorrupted(let c): return c.codingPath
+    @unknown default: return []
+    }
+  }
+
+  static func describing(_ error: DecodingError, values: [String: ConfigValue]) -> ConfigResolver.ResolveError {
+    let path: [any CodingKey], expected: String
+    switch error {
+    case .typeMismatch(let type, let context): path = context.codingPath; expected = Self.kind(of: type, detail: "")
+    case .dataCorrupted(let context): path = context.codingPath; expected = Self.kind(of: nil, detail: context.debugDescription)
+    case .valueNotFound(let type, let context): path = context.codingPath; expected = Self.kind(of: type, detail: "")
+    case .keyNotFound(let key, let context): path = context.codingPath + [key]; expected = "a value"
+    @unknown default: return .badValue(key: "?", value: "?", expected: "\(error)")
+    }
+    let key = path.first.map { Self.snakeCase($0.stringValue) } ?? "?"
+    var value = values[key]?.description ?? "?"
+    if path.count > 1, let index = path[1].intValue, case .array(let items)? = values[key], index < items.count { value = items[index].description }
+    return .badValue(key: key, value: value, expected: expected)
+  }
+
+  /// "an integer", "a number", ... for the Swift type a decoder expected (or named in its message).
+  static func kind(of type: Any.Type?, detail: String) -> String {
+    let name = type.map { String(describing: $0) } ?? detail
+    for (spelling, kind) in [("UInt", "a non-negative integer"), ("Int", "an integer"), ("Float", "a number"), ("Double", "a number"),
+                             ("Bool", "a boolean (true/false)"), ("String", "a string"), ("Array", "a list")] where name.contains(spelling) {
+      return kind
+    }
+    return detail.isEmpty ? name : "the key's type (\(detail))"
+  }
+
+  /// `actorDelay` → `actor_delay` (coding paths may hold either spelling).
+  static func snakeCase(_ key: String) -> String {
+    var out = ""
+    for c in key {
+      if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+    }
+    return out
+  }
+}

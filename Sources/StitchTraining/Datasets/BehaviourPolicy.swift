@@ -41,18 +41,42 @@ public struct BehaviourPolicy: Sendable {
   }
 
   /// Loads a behaviour policy file.
+  /// - Throws: `LoadError.malformed` naming the file and the field (a metadata key or tensor) that is missing, of
+  ///   the wrong shape or not finite; the checkpoint reader's error for a file that is not safetensors.
   public static func load(_ url: URL) throws -> BehaviourPolicy {
     let c = try Checkpoint.read(from: url)
+    func malformed(_ problem: String) -> LoadError { .malformed("\(url.path): \(problem)") }
     guard let task = c.metadata["task"], let kind = c.metadata["kind"],
           let w0 = c.tensors["actor.net.0.weight"], let hiddenText = c.metadata["hidden_sizes"] else {
-      throw LoadError.malformed("\(url.path) lacks task, kind, hidden_sizes or actor weights")
+      throw malformed("lacks task, kind, hidden_sizes or actor weights")
     }
-    let hidden = hiddenText.split(separator: ",").compactMap { Int($0) }
-    let low = (c.metadata["action_low"] ?? "").split(separator: ",").compactMap { Double($0) }
-    let high = (c.metadata["action_high"] ?? "").split(separator: ",").compactMap { Double($0) }
+    guard w0.shape.count == 2, w0.shape[0] > 0, w0.shape[1] > 0 else {
+      throw malformed("tensor 'actor.net.0.weight' has shape \(w0.shape); expected [hidden, observation width]")
+    }
+    let hiddenParts = hiddenText.split(separator: ",", omittingEmptySubsequences: false)
+    let hidden = hiddenParts.compactMap { Int($0) }.filter { $0 > 0 }
+    guard !hiddenText.isEmpty, hidden.count == hiddenParts.count else {
+      throw malformed("metadata 'hidden_sizes' = '\(hiddenText)' is not a comma-separated list of positive integers")
+    }
+    func bounds(_ key: String) throws -> [Double] {
+      let text = c.metadata[key] ?? ""
+      let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+      let values = parts.compactMap { Double($0) }.filter(\.isFinite)
+      guard !text.isEmpty, values.count == parts.count else { throw malformed("metadata '\(key)' = '\(text)' is not a comma-separated list of finite numbers") }
+      return values
+    }
+    let low = try bounds("action_low"), high = try bounds("action_high")
+    guard low.count == high.count, zip(low, high).allSatisfy({ $0 < $1 }) else {
+      throw malformed("metadata 'action_low' and 'action_high' (\(low.count) and \(high.count) values) do not bound a box (each low below its high)")
+    }
     var rng = RandomStream(seed: 0)
     var actor = MLP(inputSize: w0.shape[1], hiddenSizes: hidden, outputSize: 2 * low.count, rng: &rng)
-    try c.restore(&actor, from: "actor.")
+    do { try c.restore(&actor, from: "actor.") } catch { throw malformed("\(error)") }
+    var problem: String? = nil
+    actor.visitParameters("actor.") { name, t in
+      if problem == nil, !t.scalars.allSatisfy(\.isFinite) { problem = "tensor '\(name)' holds NaN or infinite values" }
+    }
+    if let problem { throw malformed(problem) }
     return BehaviourPolicy(task: task, kind: kind, actor: actor, scaling: ActionScaling(low: low, high: high), metadata: c.metadata)
   }
 
@@ -72,8 +96,12 @@ public struct BehaviourPolicy: Sendable {
   }
 
   /// A stochastic (exploring) or deterministic action in environment units.
-  public func act(_ observation: [Double], exploring: Bool, rng: inout RandomStream) -> [Double] {
-    let out = actor(Tensor(shape: [1, observation.count], scalars: observation.map(Float.init)))
+  /// - Throws: `TensorError.shapeMismatch` when `observation` is not as wide as the policy's input.
+  public func act(_ observation: [Double], exploring: Bool, rng: inout RandomStream) throws -> [Double] {
+    guard observation.count == actor.inputSize else {
+      throw TensorError.shapeMismatch("behaviour policy \(task)-\(kind) takes \(actor.inputSize)-wide observations, got \(observation.count)")
+    }
+    let out = try checkingShapes { actor(Tensor(shape: [1, observation.count], scalars: observation.map(Float.init))) }
     let d = out.shape[1] / 2
     let dist = TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
     let a = exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode

@@ -121,7 +121,7 @@ public enum DatasetMaker {
     var obs = try env.reset(seed: resetSeed()).observation
     while ds.count < size {
       let a: [Double]
-      if let policy { a = policy.act(obs, exploring: true, rng: &actions) } else {
+      if let policy { a = try policy.act(obs, exploring: true, rng: &actions) } else {
         a = env.actionSpace.low.indices.map { i in
           env.actionSpace.low[i] + Double(actions.nextFloat()) * (env.actionSpace.high[i] - env.actionSpace.low[i])
         }

@@ -28,7 +28,7 @@ public struct AgentPolicy<A: Algorithm>: EpisodePolicy {
       throw EnvironmentError.invalidState("observation of width \(observation.count) for a policy trained on width \(normalizer.mean.count)")
     }
     var unused = RandomStream(seed: 0)
-    let a = agent.value.act(Tensor(shape: [1, observation.count], scalars: normalizer(observation)), exploring: false, rng: &unused)
+    let a = try agent.value.checkedAct(Tensor(shape: [1, observation.count], scalars: normalizer(observation)), exploring: false, rng: &unused)
     return scaling.toEnvironment(a.scalars)
   }
 }

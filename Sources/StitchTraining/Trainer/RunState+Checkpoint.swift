@@ -52,9 +52,7 @@ extension RunState {
     if c.tensors["replay.observations"] != nil {
       buffer = try Self.replayBuffer(from: c, capacity: options.replayCapacity)
     }
-    guard episodeSteps <= buffer.count else {
-      throw Checkpoint.RestoreError.badMetadata("episode_steps (\(episodeSteps) steps in progress, the replay buffer holds \(buffer.count))")
-    }
+    try buffer.checkUnfinishedEpisode(steps: episodeSteps, source: "checkpoint (episode_steps)")
   }
 
   /// Stores the replay buffer's slots, cursor and count in a checkpoint (flags as 0/1 Float32 columns).

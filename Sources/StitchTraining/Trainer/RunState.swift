@@ -64,7 +64,7 @@ struct RunState<A: Algorithm> {
     }
     var ds: Dataset? = nil, synthetic: Dataset? = nil
     if var data = raw {
-      scaling.normalize(&data.actions)
+      data.transformActions(scaling.normalize)
       if let text = saved?.metadata["reward_scale"] {
         guard let s = Float(text) else { throw Checkpoint.RestoreError.badMetadata("reward_scale") }
         rewardScale = s
@@ -74,7 +74,7 @@ struct RunState<A: Algorithm> {
       }
       ds = normalizer.applied(to: data)
       if var extra = rawSynthetic {
-        scaling.normalize(&extra.actions)
+        extra.transformActions(scaling.normalize)
         if rewardScale != 1 { RewardTransform.scaleAndShift(&extra, scale: rewardScale, shift: 0) }
         synthetic = normalizer.applied(to: extra)
       }
@@ -210,7 +210,7 @@ struct RunState<A: Algorithm> {
   /// Evaluates the deterministic policy (offline and online phases keep the seeds their former trainers used,
   /// so earlier runs' evaluations reproduce).
   mutating func evaluate(online: Bool) throws {
-    let seed = online ? options.seed &+ 999_983 : options.seed &* 1_000_003 &+ 12_345
+    let seed = options.evaluationSeed(online: online)
     let result = try PolicyEvaluation.run(options.environment, episodes: options.evaluationEpisodes, seed: seed,
                                           policy: AgentPolicy(algorithm, normalizer: normalizer, scaling: scaling))
     let score = result.normalizedScore

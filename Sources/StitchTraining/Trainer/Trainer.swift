@@ -103,13 +103,16 @@ public struct Trainer<A: Algorithm> {
       throw PhaseError("synthetic data mixes into offline phases; this run has none")
     }
     if let raw { try Self.checkWidths(dataset: raw, synthetic: rawSynthetic, environment: options.environment) }
+    var options = self.options
+    try Self.checkIdentity(of: raw, recorded: &options.dataset, role: "dataset", resume: resume)
+    try Self.checkIdentity(of: rawSynthetic, recorded: &options.synthetic, role: "synthetic dataset", resume: resume)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
     let saved = resume ? try Checkpoint.read(from: checkpointURL) : nil
 
     var state = try RunState<A>(configuration: configuration, options: options, phases: phases, dataset: raw,
                                 synthetic: rawSynthetic, checkpoint: saved)
-    if !resume { try writeConfig() }
+    if !resume { try RunConfigFile(algorithm: A.id, configuration: configuration, options: options).write(to: folder) }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? state.step : nil)
     state.log = log
     state.folder = folder
@@ -143,6 +146,20 @@ public struct Trainer<A: Algorithm> {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
     return summary
+  }
+
+  /// Records the identity of the data a new run trains on (when the caller did not, as `stitch train` does), and
+  /// refuses a resume on data other than what the run recorded, naming both.
+  static func checkIdentity(of data: Dataset?, recorded: inout DatasetIdentity?, role: String, resume: Bool) throws {
+    guard let data else {
+      if resume, let recorded { throw PhaseError("this run trained with the \(role) \(recorded); resume it with the same \(role)") }
+      return
+    }
+    let given = DatasetIdentity(data, path: data.metadata["source_file"] ?? "(in memory)")
+    if resume, let recorded, !recorded.sameData(as: given) {
+      throw PhaseError("this run trained on the \(role) \(recorded), not \(given): resume it with the same data")
+    }
+    if !resume, recorded == nil { recorded = given }
   }
 
   /// The replay buffer saved in a checkpoint (flags as 0/1 Float32 columns).

@@ -47,9 +47,18 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// The run's phases (offline updates, online interaction, …; `Phase`). nil: one phase of `steps`, offline or, for
   /// an online algorithm, online after `randomSteps` random steps (every run written before phases existed).
   public var phases: [Phase]? = nil
-  /// σ of the Gaussian exploration noise deterministic actors (TD3+BC, ReBRAC, BC) add in online phases, in the
-  /// normalised action box [−1, 1] (TD3's `expl_noise` = 0.1 of `max_action`). nil: 0.1.
+  /// σ of the Gaussian exploration noise deterministic actors (TD3+BC, ReBRAC, BC, IQL's deterministic actor) add
+  /// in online phases, in the normalised action box [−1, 1] (TD3's `expl_noise` = 0.1 of `max_action`). nil: 0.1.
   public var explorationNoise: Double? = nil
+  /// The dataset the run trains on (path, rows, hash of the loaded columns; `DatasetIdentity`), recorded so that a
+  /// resume can refuse other data. nil: an online run, or a run folder written before it was recorded.
+  public var dataset: DatasetIdentity? = nil
+  /// The synthetic transitions (`--synthetic`) mixed into every batch, identified as `dataset`; nil: none, or
+  /// not recorded (an old run folder).
+  public var synthetic: DatasetIdentity? = nil
+  /// Whether transitions with NaN or infinite values were dropped when the dataset was loaded (`--drop-non-finite`);
+  /// a resume loads the dataset the same way. nil: not recorded (an old run folder).
+  public var dropNonFinite: Bool? = nil
 
   public init() {}
 
@@ -57,6 +66,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public mutating func setPhases(_ phases: [Phase]) {
     self.phases = phases
     steps = phases.reduce(0) { $0 + $1.length }
+  }
+
+  /// The seed of the first evaluation episode of every evaluation the trainer runs (episode i resets with this
+  /// seed + i, `PolicyEvaluation.run`): offline phases `seed · 1000003 + 12345`, online phases `seed + 999983`
+  /// (wrapping), the formulas the former offline and online trainers used, so that `stitch eval RUN` reproduces a
+  /// run's logged evaluation.
+  public func evaluationSeed(online: Bool) -> UInt64 {
+    online ? seed &+ 999_983 : seed &* 1_000_003 &+ 12_345
   }
 }
 
