@@ -3,9 +3,9 @@
 
 The safetensors seeds follow the format of https://github.com/huggingface/safetensors (README "Format"): an 8-byte
 little-endian header length, a JSON header of {name: {dtype, shape, data_offsets}} plus "__metadata__", then the
-raw little-endian bytes. One is a tiny behaviour policy in the layout BehaviourPolicy.save writes (actor.net.0/1
-weights and biases, metadata task/kind/hidden_sizes/action_low/action_high), one a checkpoint with an MLP and Adam
-state as Checkpoint.store writes them, and a few cover the other dtypes. The D4RL and Minari seeds are copies of
+raw little-endian bytes. One is a tiny behaviour policy in the layout BehaviourPolicy.save writes (actor.net.0 and
+actor.net.2 weights and biases, PyTorch Sequential indices; metadata task/kind/hidden_sizes/action_low/
+action_high), one a checkpoint with that MLP and its Adam state as Checkpoint.store writes them, and a few cover the other dtypes. The D4RL and Minari seeds are copies of
 the test fixtures (Tests/StitchDataTests/Fixtures). Run from the repository root: python3 Fuzz/make_seeds.py
 """
 import json
@@ -30,8 +30,8 @@ def f32(values):
 def mlp(prefix, sizes):
     out = {}
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        out[f"{prefix}net.{i}.weight"] = ("F32", [n_out, n_in], f32([0.1 * ((j % 7) - 3) for j in range(n_out * n_in)]))
-        out[f"{prefix}net.{i}.bias"] = ("F32", [n_out], f32([0.01 * j for j in range(n_out)]))
+        out[f"{prefix}net.{2 * i}.weight"] = ("F32", [n_out, n_in], f32([0.1 * ((j % 7) - 3) for j in range(n_out * n_in)]))
+        out[f"{prefix}net.{2 * i}.bias"] = ("F32", [n_out], f32([0.01 * j for j in range(n_out)]))
     return out
 
 def write(folder, name, data):
@@ -44,12 +44,14 @@ st = "Fuzz/corpus/safetensors"
 policy = mlp("actor.", [3, 4, 2])
 write(st, "policy.safetensors", safetensors(policy, {
     "task": "pendulum", "kind": "medium", "hidden_sizes": "4", "action_low": "-2.0", "action_high": "2.0"}))
-# A checkpoint: the same MLP and its Adam moments (m, v) and step, as Checkpoint.store(optimizer:) writes them.
+# A checkpoint: the same MLP and its Adam moments and step, as Checkpoint.store(optimizer:) writes them
+# (Adam.visitState: exp_avg.i and exp_avg_sq.i in the order of the MLP's parameters: weight, bias per layer).
 checkpoint = dict(policy)
-for name, (dtype, shape, raw) in policy.items():
-    short = name[len("actor."):]
-    checkpoint[f"actor_optimizer.{short}.m"] = (dtype, shape, raw)
-    checkpoint[f"actor_optimizer.{short}.v"] = (dtype, shape, f32([abs(x) for x in struct.unpack("<%df" % (len(raw) // 4), raw)]))
+order = ["actor.net.0.weight", "actor.net.0.bias", "actor.net.2.weight", "actor.net.2.bias"]
+for i, name in enumerate(order):
+    dtype, shape, raw = policy[name]
+    checkpoint[f"actor_optimizer.exp_avg.{i}"] = (dtype, shape, raw)
+    checkpoint[f"actor_optimizer.exp_avg_sq.{i}"] = (dtype, shape, f32([abs(x) for x in struct.unpack("<%df" % (len(raw) // 4), raw)]))
 write(st, "checkpoint.safetensors", safetensors(checkpoint, {"actor_optimizer.step": "7", "updates": "7"}))
 # Other dtypes and an empty tensor.
 write(st, "dtypes.safetensors", safetensors({
