@@ -24,4 +24,18 @@ import Testing
       #expect("\(error)".contains(file) && "\(error)".contains("'actions'"))
     }
   }
+
+  /// FuzzD4RL: a mutated B-tree/heap length made libhdf5 ask malloc for 0x0700000000000051 bytes while opening the
+  /// file's objects (H5C_protect). ASan aborts on such a request by default; plain malloc returns null, which libhdf5
+  /// checks, so `stitch` refuses the file. The harness now runs with allocator_may_return_null=1 (scripts/fuzz).
+  @Test func corruptMetadataLengthIsRefused() throws {
+    let file = try Self.path("d4rl_huge_metadata_length.hdf5")
+    do {
+      _ = try DatasetFile.read(file)
+      Issue.record("a file with a corrupt metadata length loaded")
+    } catch {
+      #expect("\(error)".contains(file), "\(error)")
+      #expect(error is HDF5Error, "\(error)")
+    }
+  }
 }
