@@ -7,6 +7,8 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
   case missingKey(file: String, key: String)
   case unsupportedType(file: String, key: String, detail: String)
   case readFailed(file: String, key: String)
+  /// A dataset whose layout or storage cannot hold its shape (found before libhdf5 reads it: `checkStorage`).
+  case malformed(file: String, key: String, detail: String)
   case writeFailed(file: String, detail: String)
 
   public var description: String {
@@ -15,6 +17,7 @@ public enum HDF5Error: Error, CustomStringConvertible, Equatable {
     case .missingKey(let f, let k): return "\(f): required dataset '\(k)' is missing"
     case .unsupportedType(let f, let k, let d): return "\(f): dataset '\(k)' has an unsupported type (\(d))"
     case .readFailed(let f, let k): return "\(f): reading dataset '\(k)' failed (file truncated or corrupt?)"
+    case .malformed(let f, let k, let d): return "\(f): dataset '\(k)' is malformed: \(d)"
     case .writeFailed(let f, let d): return "cannot write \(f): \(d)"
     }
   }
@@ -106,9 +109,9 @@ final class HDF5File {
     guard d >= 0 else { throw HDF5Error.missingKey(file: path, key: key) }
     defer { H5Dclose(d) }
     let shape = try self.shape(key)
-    let count = shape.reduce(1, *)
     let type = H5Dget_type(d)
     defer { H5Tclose(type) }
+    let count = try checkStorage(d, key: key, shape: shape, type: type)
     if parallel, let values = try readFloatsByChunks(d, key: key, shape: shape, type: type) { return (shape, values) }
     let cls = H5Tget_class(type)
     var values = [Float](repeating: 0, count: count)
@@ -127,6 +130,62 @@ final class HDF5File {
       throw HDF5Error.unsupportedType(file: path, key: key, detail: "HDF5 type class \(cls.rawValue); expected float, integer or bool")
     }
     return (shape, values)
+  }
+
+  /// The element count of dataset `d`, after checking that its type and storage can hold `shape`, so that a
+  /// malformed file is refused here rather than handed to libhdf5, which is not hardened against such files
+  /// (Debian's libhdf5 1.10 reads a compact dataset with missing data from a null pointer and allocates whatever
+  /// a corrupt chunk size asks for; docs/fuzzing.md). Checks: the element count does not overflow; the type is a
+  /// float of 2, 4 or 8 bytes, an integer of 1, 2, 4 or 8 or an enum of 1 (what `readFloats` converts); compact and
+  /// contiguous data have all their bytes, inside the file; a chunk is no larger than the dataset or 16 MiB; and
+  /// compressed storage does not claim more than deflate's 1032:1 maximum expansion beyond 64 MiB.
+  func checkStorage(_ d: hid_t, key: String, shape: [Int], type: hid_t) throws -> Int {
+    func corrupt(_ problem: String) -> HDF5Error { .malformed(file: path, key: key, detail: problem) }
+    var count = 1
+    for n in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: n)
+      guard !overflow, n >= 0 else { throw corrupt("shape \(shape) has too many elements") }
+      count = product
+    }
+    let size = H5Tget_size(type), cls = H5Tget_class(type)
+    let sizes: [Int] = cls == H5T_FLOAT ? [2, 4, 8] : cls == H5T_INTEGER ? [1, 2, 4, 8] : cls == H5T_ENUM ? [1] : []
+    guard sizes.contains(size) else { throw HDF5Error.unsupportedType(file: path, key: key, detail: "HDF5 type class \(cls.rawValue) of \(size) bytes; expected a float of 2, 4 or 8 bytes, an integer of 1, 2, 4 or 8, or a 1-byte bool") }
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+    guard !overflow else { throw corrupt("shape \(shape) has too many elements") }
+    guard count > 0 else { return 0 }
+    let dcpl = H5Dget_create_plist(d)
+    guard dcpl >= 0 else { throw HDF5Error.readFailed(file: path, key: key) }
+    defer { H5Pclose(dcpl) }
+    let stored = Int(clamping: H5Dget_storage_size(d))
+    switch H5Pget_layout(dcpl) {
+    case H5D_COMPACT, H5D_CONTIGUOUS:
+      guard stored >= bytes else { throw corrupt("it stores \(stored) bytes for \(count) elements of \(size) bytes (file truncated or corrupt)") }
+      if H5Pget_layout(dcpl) == H5D_CONTIGUOUS {
+        var fileSize: hsize_t = 0
+        let offset = H5Dget_offset(d)
+        guard H5Fget_filesize(id, &fileSize) >= 0, offset != haddr_t.max,
+              UInt64(offset) <= fileSize, UInt64(bytes) <= fileSize - UInt64(offset) else {
+          throw corrupt("its \(bytes) data bytes lie outside the file (file truncated or corrupt)")
+        }
+      }
+    case H5D_CHUNKED:
+      let rank = shape.count
+      var chunk = [hsize_t](repeating: 0, count: max(rank, 1))
+      guard rank > 0, H5Pget_chunk(dcpl, Int32(rank), &chunk) == rank else { throw corrupt("its chunk layout cannot be read") }
+      var chunkBytes = size
+      for c in chunk.prefix(rank) {
+        let (product, overflow) = chunkBytes.multipliedReportingOverflow(by: Int(clamping: c))
+        guard !overflow else { throw corrupt("chunk shape \(chunk) is too large") }
+        chunkBytes = product
+      }
+      guard chunkBytes <= max(bytes, 1 << 24) else { throw corrupt("chunk shape \(chunk) (\(chunkBytes) bytes) is larger than the dataset and 16 MiB") }
+      guard bytes <= max(stored.multipliedReportingOverflow(by: 1032).partialValue, 1 << 26) else {
+        throw corrupt("it claims \(bytes) bytes from \(stored) stored (more than deflate's 1032:1 can expand; file corrupt)")
+      }
+    default:
+      throw corrupt("its storage layout \(H5Pget_layout(dcpl).rawValue) is not compact, contiguous or chunked")
+    }
+    return count
   }
 
   /// Reads a scalar or 1-element string dataset or attribute-like string (metadata), if present.

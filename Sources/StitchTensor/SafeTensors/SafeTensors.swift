@@ -87,7 +87,14 @@ public enum SafeTensors {
       guard begin >= 0, end >= begin, end <= body.count else {
         throw FormatError.badTensor(name: name, reason: "data_offsets [\(begin), \(end)] lie outside the \(body.count) data bytes")
       }
-      let count = shape.reduce(1, *)
+      // A product that overflows (shape [2^62, 4]) would trap; no such tensor fits in memory anyway.
+      let count = try shape.reduce(1) { product, n in
+        let (next, overflow) = product.multipliedReportingOverflow(by: n)
+        guard !overflow, !next.multipliedReportingOverflow(by: size).overflow else {
+          throw FormatError.badTensor(name: name, reason: "shape \(shape) has too many elements")
+        }
+        return next
+      }
       guard end - begin == count * size else {
         throw FormatError.badTensor(name: name, reason: "shape \(shape) of \(dtype) needs \(count * size) bytes, offsets give \(end - begin)")
       }
