@@ -278,6 +278,10 @@ func tinyRun(_ root: URL, name: String = "run", dataSeed: UInt64 = 5, extra: [St
     #expect((commandError(["eval", "--policy", inner, "--episodes", "1"]) ?? "").contains("actor.net.2.weight"))
     let hidden = try write { $0.metadata["hidden_sizes"] = "64,x" }
     #expect((commandError(["eval", "--policy", hidden, "--episodes", "1"]) ?? "").contains("'hidden_sizes'"))
+    // Metadata describing a far larger actor than the file holds is refused before the network is built (it
+    // allocated 16 GB for hidden_sizes = 4000000000: found by the safetensors fuzzer, docs/fuzzing.md).
+    let huge = try write { $0.metadata["hidden_sizes"] = "4000000000" }
+    #expect((commandError(["eval", "--policy", huge, "--episodes", "1"]) ?? "").contains("actor parameters; the file holds"))
     let bounds = try write { $0.metadata["action_high"] = "-3" }
     #expect((commandError(["eval", "--policy", bounds, "--episodes", "1"]) ?? "").contains("do not bound a box"))
     let nan = try write { c in

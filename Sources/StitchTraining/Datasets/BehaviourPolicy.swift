@@ -69,6 +69,20 @@ public struct BehaviourPolicy: Sendable {
     guard low.count == high.count, zip(low, high).allSatisfy({ $0 < $1 }) else {
       throw malformed("metadata 'action_low' and 'action_high' (\(low.count) and \(high.count) values) do not bound a box (each low below its high)")
     }
+    // The actor the metadata describes must fit in the tensors the file holds, checked before it is built ('hidden_sizes'
+    // = '4000000000' allocated 16 GB). Found by FuzzSafeTensors (docs/fuzzing.md).
+    let widths = [w0.shape[1]] + hidden + [2 * low.count]
+    var implied = 0
+    for (n, m) in zip(widths, widths.dropFirst()) {
+      let (weights, o1) = n.multipliedReportingOverflow(by: m)
+      let (sum, o2) = implied.addingReportingOverflow(weights)
+      guard !o1, !o2 else { implied = .max; break }
+      implied = sum.addingReportingOverflow(m).overflow ? .max : sum + m
+    }
+    let stored = c.tensors.filter { $0.key.hasPrefix("actor.") }.values.reduce(0) { $0 + $1.count }
+    guard implied <= stored else {
+      throw malformed("metadata 'hidden_sizes' = '\(hiddenText)' and \(low.count) action bounds imply \(implied == .max ? "too many" : String(implied)) actor parameters; the file holds \(stored)")
+    }
     var rng = RandomStream(seed: 0)
     var actor = MLP(inputSize: w0.shape[1], hiddenSizes: hidden, outputSize: 2 * low.count, rng: &rng)
     do { try c.restore(&actor, from: "actor.") } catch { throw malformed("\(error)") }
