@@ -316,3 +316,24 @@ func tinyRun(_ root: URL, name: String = "run", dataSeed: UInt64 = 5, extra: [St
     #expect(!message.isEmpty && message == recorded, "--version printed '\(message)', the run recorded '\(recorded ?? "nothing")'")
   }
 }
+
+/// The hint to add `--preset` appears only when CORL's preset would change the run: a user who already set the
+/// preset's values with `--set` is not told to add them.
+@Suite struct PresetHintTests {
+  func note(_ arguments: [String]) throws -> String? {
+    let command = try TrainCommand.parse(arguments)
+    let runLength = ReBRAC.trainingDefaults.runLengthKeys.map { "\($0)=\(command.steps)" }
+    let resolved = try ConfigResolver.resolve(ReBRAC.defaultConfiguration, presets: runLength, overrides: command.overrides)
+    return try command.presetNote(ReBRAC.self, resolved: resolved, runLength: runLength)
+  }
+
+  @Test func theHintNamesOnlyWhatThePresetWouldChange() throws {
+    let base = ["--algo", "rebrac", "--dataset", "data/halfcheetah-medium.hdf5", "--env", "HalfCheetah-v4"]
+    let plain = try note(base)
+    #expect(plain?.contains("add --preset halfcheetah-medium") == true, "\(plain ?? "no note")")
+    let preset = try #require(CORLPresets.suggestion(algorithm: "rebrac", datasetFile: "halfcheetah-medium.hdf5")).preset
+    #expect(try note(base + preset.overrides.flatMap { ["--set", $0] }) == nil)
+    #expect(try note(base + ["--preset", "halfcheetah-medium"]) == nil)
+    #expect(try note(["--algo", "rebrac", "--dataset", "data/mine.hdf5", "--env", "HalfCheetah-v4"]) == nil)
+  }
+}

@@ -114,6 +114,18 @@ struct TrainCommand: ParsableCommand {
     }.joined()
   }
 
+  /// The one-line hint that CORL's preset for a dataset file named like a D4RL dataset would change this run, or
+  /// nil when there is no such preset or the run already has its values (from `--set`, `--config` or
+  /// `--normalize-rewards`): a hint to add what the user already set would mislead.
+  func presetNote<A: Algorithm>(_ type: A.Type, resolved: A.Configuration, runLength: [String]) throws -> String? {
+    guard preset == nil, let dataset, let hint = CORLPresets.suggestion(algorithm: A.id, datasetFile: dataset) else { return nil }
+    let withPreset = try ConfigResolver.resolve(A.defaultConfiguration, presets: runLength + hint.preset.overrides,
+                                                file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+    let changesConfiguration = try ConfigResolver.json(withPreset) != ConfigResolver.json(resolved)
+    guard changesConfiguration || (hint.preset.normalizeRewards && !normalizeRewards) else { return nil }
+    return "note: CORL trains \(A.id) on \(hint.name) with \(hint.preset.flags); add --preset \(hint.name) to use them\n"
+  }
+
   func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int, preset: TrainingPreset? = nil) -> TrainingOptions {
     var o = TrainingOptions()
     o.steps = steps
@@ -199,8 +211,8 @@ struct TrainCommand: ParsableCommand {
                                                    file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
     if let name = self.preset, let chosenPreset {
       FileHandle.standardError.write(Data("preset \(CORLPresets.canonicalName(name)) (CORL's \(A.id) config): \(chosenPreset.flags)\n".utf8))
-    } else if let dataset, let hint = CORLPresets.suggestion(algorithm: A.id, datasetFile: dataset) {
-      FileHandle.standardError.write(Data("note: CORL trains \(A.id) on \(hint.name) with \(hint.preset.flags); add --preset \(hint.name) to use them\n".utf8))
+    } else if let note = try presetNote(A.self, resolved: configuration, runLength: runLength) {
+      FileHandle.standardError.write(Data(note.utf8))
     }
     let seedList = try seedList()
     let root = URL(fileURLWithPath: out)
