@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch train --resume`: one seed folder, or a whole run (every unfinished seed, in parallel like a new run).
@@ -46,26 +47,6 @@ extension TrainCommand {
       throw ValidationError("the seed folders of \(folderPath) hold different algorithms (\(ids.sorted().joined(separator: ", "))); resume them one by one")
     }
     try withAlgorithm(type, Visitor(command: self, action: .resumeAll(folder, seeds)))
-  }
-
-  /// Refuses to resume `folder` on other data than it trained on: a dataset (or synthetic file) whose rows or hash
-  /// differ from those its config.json recorded, or a synthetic file added or left out. Runs written before the
-  /// identities were recorded have none to compare and resume as before.
-  static func checkSameData(folder: URL, options: TrainingOptions, dataset: DatasetIdentity, synthetic: DatasetIdentity?) throws {
-    if let recorded = options.dataset, !recorded.sameData(as: dataset) {
-      throw ValidationError("\(folder.path) trained on \(recorded); --dataset is \(dataset): resuming on other data would silently change the run")
-    }
-    // A run folder that records its dataset records its synthetic file too (nil when it had none).
-    guard options.dataset != nil else { return }
-    switch (options.synthetic, synthetic) {
-    case let (recorded?, given?) where !recorded.sameData(as: given):
-      throw ValidationError("\(folder.path) mixed in synthetic transitions \(recorded); --synthetic is \(given): resuming on other data would silently change the run")
-    case let (recorded?, nil):
-      throw ValidationError("\(folder.path) mixed in synthetic transitions \(recorded); pass --synthetic \(recorded.path) to resume it")
-    case let (nil, given?):
-      throw ValidationError("\(folder.path) trained without synthetic transitions; --synthetic \(given.path) would change the run")
-    default: return
-    }
   }
 
   /// What a run extended with `--until` to `target` steps should know about its keys whose reference value is the
@@ -118,7 +99,7 @@ extension TrainCommand {
       let given = DatasetIdentity(loaded, path: dataset)
       let givenSynthetic = extra.flatMap { e in synthetic.map { DatasetIdentity(e, path: $0) } }
       for (folder, options) in zip(folders, savedOptions) {
-        try Self.checkSameData(folder: folder, options: options, dataset: given, synthetic: givenSynthetic)
+        try options.refuseOtherData(folder: folder, dataset: given, synthetic: givenSynthetic)
       }
     }
     // Each seed's start (its checkpoint) and target.

@@ -3,6 +3,7 @@ import StitchAlgorithms
 import StitchData
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// Everything a run carries from step to step, and what its checkpoint holds: the algorithm, the prepared data,
@@ -94,12 +95,9 @@ struct RunState<A: Algorithm> {
     } else {
       offlineSource = nil
     }
-    let mixesDataset = phases.contains { if case .online(_, _, _, .mixed) = $0 { return true } else { return false } }
-    if let ds, mixesDataset, let uniform = offlineSource as? UniformSampler {
-      datasetSampler = uniform
-    } else {
-      datasetSampler = mixesDataset ? ds.map(UniformSampler.init) : nil
-    }
+    // Online phases that mix the dataset in draw uniformly from it: the offline sampler when it is that one.
+    let mixesDataset = phases.contains { $0.isOnline && $0.needsDataset }
+    datasetSampler = mixesDataset ? (offlineSource as? UniformSampler ?? ds.map(UniformSampler.init)) : nil
     let task = TaskSpec(id: options.environment, observationDim: od, actionDim: ad)
     let root = RandomStream(seed: options.seed)
     algorithm = A(configuration: configuration, task: task, rng: root.child(named: "algorithm"))

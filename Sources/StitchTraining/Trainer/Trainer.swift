@@ -3,6 +3,7 @@ import StitchAlgorithms
 import StitchData
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// The one training loop of every algorithm: a run is a sequence of `Phase`s (offline updates, online interaction,
@@ -104,8 +105,17 @@ public struct Trainer<A: Algorithm> {
     }
     if let raw { try Self.checkWidths(dataset: raw, synthetic: rawSynthetic, environment: options.environment) }
     var options = self.options
-    try Self.checkIdentity(of: raw, recorded: &options.dataset, role: "dataset", resume: resume)
-    try Self.checkIdentity(of: rawSynthetic, recorded: &options.synthetic, role: "synthetic dataset", resume: resume)
+    func identity(_ data: Dataset?) -> DatasetIdentity? { data.map { DatasetIdentity($0, path: $0.metadata["source_file"] ?? "(in memory)") } }
+    if resume {
+      // Hashed only when the run recorded its data (runs written before identities were have none to compare).
+      if options.dataset != nil || options.synthetic != nil {
+        try options.refuseOtherData(folder: folder, dataset: identity(raw), synthetic: identity(rawSynthetic))
+      }
+    } else {
+      // Recorded here for library callers; `stitch train` records them with the file's path before it starts.
+      if options.dataset == nil { options.dataset = identity(raw) }
+      if options.synthetic == nil { options.synthetic = identity(rawSynthetic) }
+    }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
     let saved = resume ? try Checkpoint.read(from: checkpointURL) : nil
@@ -146,20 +156,6 @@ public struct Trainer<A: Algorithm> {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
     return summary
-  }
-
-  /// Records the identity of the data a new run trains on (when the caller did not, as `stitch train` does), and
-  /// refuses a resume on data other than what the run recorded, naming both.
-  static func checkIdentity(of data: Dataset?, recorded: inout DatasetIdentity?, role: String, resume: Bool) throws {
-    guard let data else {
-      if resume, let recorded { throw PhaseError("this run trained with the \(role) \(recorded); resume it with the same \(role)") }
-      return
-    }
-    let given = DatasetIdentity(data, path: data.metadata["source_file"] ?? "(in memory)")
-    if resume, let recorded, !recorded.sameData(as: given) {
-      throw PhaseError("this run trained on the \(role) \(recorded), not \(given): resume it with the same data")
-    }
-    if !resume, recorded == nil { recorded = given }
   }
 
   /// The replay buffer saved in a checkpoint (flags as 0/1 Float32 columns).

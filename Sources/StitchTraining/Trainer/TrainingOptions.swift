@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// Options of a training run that are not hyperparameters of the algorithm (CORL's `TrainConfig` loop fields).
@@ -66,6 +67,28 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public mutating func setPhases(_ phases: [Phase]) {
     self.phases = phases
     steps = phases.reduce(0) { $0 + $1.length }
+  }
+
+  /// Refuses to resume the run in `folder` on other data than it trained on: a dataset (or synthetic file) whose
+  /// rows or hash differ from those recorded, a recorded one not given, or a synthetic file added. Runs written
+  /// before the identities were recorded have none to compare and resume as before. One check for `stitch train
+  /// --resume` (all seeds, before any starts) and `Trainer.run(resume: true)` (library callers).
+  public func refuseOtherData(folder: URL, dataset given: DatasetIdentity?, synthetic givenSynthetic: DatasetIdentity?) throws {
+    guard let recorded = dataset else { return }
+    guard let given else { throw RunFolderError("\(folder.path) trained on \(recorded); resume it with that dataset") }
+    if !recorded.sameData(as: given) {
+      throw RunFolderError("\(folder.path) trained on \(recorded); the dataset given is \(given): resuming on other data would silently change the run")
+    }
+    // A run folder that records its dataset records its synthetic file too (nil when it had none).
+    switch (synthetic, givenSynthetic) {
+    case let (recorded?, given?) where !recorded.sameData(as: given):
+      throw RunFolderError("\(folder.path) mixed in synthetic transitions \(recorded); the synthetic file given is \(given): resuming on other data would silently change the run")
+    case let (recorded?, nil):
+      throw RunFolderError("\(folder.path) mixed in synthetic transitions \(recorded); pass --synthetic \(recorded.path) to resume it")
+    case let (nil, given?):
+      throw RunFolderError("\(folder.path) trained without synthetic transitions; --synthetic \(given.path) would change the run")
+    default: return
+    }
   }
 
   /// The seed of the first evaluation episode of every evaluation the trainer runs (episode i resets with this
