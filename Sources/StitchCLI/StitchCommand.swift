@@ -1,4 +1,5 @@
 import ArgumentParser
+
 import Stitch
 
 /// The `stitch` command: the root of the command tree.

@@ -1,5 +1,6 @@
 import StitchCLI
 import Foundation
+
 import StitchTensor
 
 // OpenBLAS picks its kernel when it loads; on CPUs newer than its table it falls back to a generic SSE3 kernel

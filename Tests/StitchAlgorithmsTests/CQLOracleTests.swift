@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// One CQL update against PyTorch computing CORL cql.py's arithmetic (Fixtures/cql_update_oracle.safetensors,

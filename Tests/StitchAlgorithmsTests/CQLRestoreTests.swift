@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// `CQL.restore` refuses a CQL-Lagrange checkpoint whose log α' optimiser state is missing or malformed, with the

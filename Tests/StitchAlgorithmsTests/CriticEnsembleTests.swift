@@ -2,6 +2,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// `CriticEnsemble.members(_:)` must compute exactly what the chosen members compute inside the full ensemble:

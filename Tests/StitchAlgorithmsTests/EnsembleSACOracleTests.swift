@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// Two SAC-N and two EDAC updates against PyTorch computing CORL edac.py's arithmetic (Fixtures/

@@ -4,6 +4,7 @@ import StitchNN
 import StitchTensor
 import StitchTestSupport
 import Testing
+
 @testable import StitchAlgorithms
 
 @Suite struct EnsembleSACTests {

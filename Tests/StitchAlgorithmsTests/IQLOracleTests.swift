@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// Two IQL updates against PyTorch computing CORL iql.py's arithmetic (Fixtures/iql_update_oracle.safetensors,

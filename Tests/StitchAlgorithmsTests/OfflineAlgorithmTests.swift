@@ -4,6 +4,7 @@ import StitchNN
 import StitchTensor
 import StitchTestSupport
 import Testing
+
 @testable import StitchAlgorithms
 
 /// Known-answer tests on a one-step bandit: a single state, every transition terminal, behaviour actions

@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// What the one-update oracle tests share: reading a fixture made by scripts/fixtures/make_*_fixture*.py,

@@ -3,6 +3,7 @@ import StitchData
 import StitchNN
 import StitchTensor
 import Testing
+
 @testable import StitchAlgorithms
 
 /// Four TD3+BC updates against PyTorch computing CORL's td3_bc.py arithmetic (Fixtures/td3bc_update_oracle.safetensors,

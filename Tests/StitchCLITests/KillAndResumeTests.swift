@@ -1,6 +1,7 @@
 import Foundation
 import Stitch
 import StitchTestSupport
+
 import Testing
 
 /// A `stitch train` process killed with SIGKILL (no chance to checkpoint) and resumed with `--resume` ends

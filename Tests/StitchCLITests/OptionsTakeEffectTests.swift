@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import StitchCLI
 @testable import StitchData
+
 import Stitch
 
 /// A fresh temporary folder, removed at the end of the test that made it.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Testing
 @testable import StitchCLI
+
 import Stitch
 
 @Suite struct StitchCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CHDF5
+
 @testable import StitchData
 
 /// The parallel chunked reader (libdeflate on all cores) against HDF5's own read of the same datasets, and against

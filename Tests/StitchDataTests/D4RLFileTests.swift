@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StitchData
+
 import StitchTensor
 
 /// D4RL-layout files made by h5py (scripts/fixtures/make_dataset_fixtures.py) read exactly as h5py/NumPy report.

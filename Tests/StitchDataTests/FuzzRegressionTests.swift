@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StitchData
 
 /// Inputs the fuzz harnesses found (Fuzz/, docs/fuzzing.md), each read through the public API: a clear error that

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchData
+
 import StitchTensor
 
 /// Episode boundaries, next actions, the file's own flags, dataset identities and the replay buffer's resume

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StitchData
 
 /// Minari datasets made by minari 0.5.4 (scripts/fixtures/make_minari_fixtures.py) read exactly as

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchData
+
 import StitchTensor
 
 /// Return-weighted sampling (Hong et al. 2023, RW) against its closed form: P(row in episode i) =

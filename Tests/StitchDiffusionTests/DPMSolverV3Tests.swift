@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchDiffusion
+
 import StitchTensor
 
 /// DPM-Solver-v3 against the Gaussian mixture's exact probability-flow ODE solution (the starting points and

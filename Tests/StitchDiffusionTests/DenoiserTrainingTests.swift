@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StitchDiffusion
 import StitchNN
+
 import StitchTensor
 
 @Suite struct DenoiserTrainingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchDiffusion
+
 import StitchTensor
 
 /// Every sampler against the exact probability-flow ODE solution of a Gaussian mixture (closed form for one

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchDiffusion
+
 import StitchTensor
 
 @Suite struct ScheduleTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StitchDiffusion
+
 import StitchTensor
 
 /// Solver-schedule search on the Gaussian mixture, whose probability-flow ODE solution is known: the searched

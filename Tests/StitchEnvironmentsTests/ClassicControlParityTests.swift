@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 import StitchEnvironments
 
 /// Parity with Gymnasium 1.1.1 (traces made by scripts/fixtures/make_env_traces.py): from the same state and the

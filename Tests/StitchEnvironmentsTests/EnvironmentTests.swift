@@ -1,4 +1,5 @@
 import Testing
+
 import StitchEnvironments
 
 @Suite struct EnvironmentTests {

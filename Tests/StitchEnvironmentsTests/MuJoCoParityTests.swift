@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import StitchEnvironments
 
 /// Parity with Gymnasium 1.1.1 on mujoco 2.3.7 (Python) for every MuJoCo task, from traces made by

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StitchNN
+
 import StitchTestSupport
 
 @Suite struct LayerAndOptimizerTests {

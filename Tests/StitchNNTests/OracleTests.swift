@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 import StitchNN
 
 /// Stitch against a JAX/optax oracle (Tests/StitchNNTests/Fixtures/mlp_adam_oracle.safetensors, made by

@@ -1,6 +1,7 @@
 import Testing
 import StitchTensor
 import CGemm
+
 import COpenBLAS
 
 @Suite struct BLASTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 import StitchTensor
 
 /// Inputs that reached a trap in the safetensors reader through the fuzz harness FuzzSafeTensors (Fuzz/,

@@ -1,5 +1,6 @@
 import Testing
 import StitchTensor
+
 import StitchTestSupport
 
 /// Every op's gradient against central finite differences (see `checkGradients` for the tolerance).

@@ -1,5 +1,6 @@
 import Testing
 @testable import StitchTensor
+
 import StitchTestSupport
 
 /// Products split over two lanes (ProductLanes) against a double-precision oracle and against one lane.

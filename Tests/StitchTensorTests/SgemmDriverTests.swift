@@ -1,5 +1,6 @@
 import CGemm
 import Testing
+
 import StitchTensor
 
 /// The Haswell-kernel sgemm driver (`CGemm`): when to use it, and what it computes.

@@ -1,4 +1,5 @@
 import Testing
+
 import StitchTensor
 
 @Suite struct TensorTests {

@@ -1,5 +1,6 @@
 import Foundation
 import StitchNN
+
 import StitchTensor
 
 extension TestSupport {

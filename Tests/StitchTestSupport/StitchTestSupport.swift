@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// Shared helpers for Stitch's test bundles (conformance checkers, fixtures, toy problems).

@@ -5,6 +5,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// Every algorithm's checkpoint holds exactly the state its restore reads: each stored tensor and metadata entry is

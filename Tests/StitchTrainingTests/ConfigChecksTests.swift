@@ -6,6 +6,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// Each registered algorithm's configuration: defaults in range, reference names pointing at real keys.

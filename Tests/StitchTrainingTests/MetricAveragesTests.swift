@@ -5,6 +5,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// Log rows average each metric over the updates that reported it (a delayed actor reports on every second one).

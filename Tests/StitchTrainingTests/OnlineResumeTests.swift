@@ -6,6 +6,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// Online SAC resumes exactly (networks, optimizers, streams, replay buffer, the episode in progress), and

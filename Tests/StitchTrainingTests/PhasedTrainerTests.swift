@@ -5,6 +5,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// The phased engine beyond resume (which `ResumeTwoPhaseTests` checks): what online phases take from the offline

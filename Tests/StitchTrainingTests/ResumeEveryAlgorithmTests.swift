@@ -7,6 +7,7 @@ import StitchTensor
 import StitchTestSupport
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 /// Stopping at an odd step and resuming must end bit-identical to an uninterrupted run for every offline

@@ -6,6 +6,7 @@ import StitchNN
 import StitchTensor
 import Testing
 @testable import StitchAlgorithms
+
 @testable import StitchTraining
 
 @Suite struct SACTests {

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// A configuration that can say which of its values no update could run with (a discount above 1, zero sampled
 /// actions, a hidden layer of width 0). `ConfigResolver.resolve` calls it after applying a file and `--set`
 /// overrides, so a bad value is refused with its key and its allowed range before any run folder is written,

@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// What an algorithm needs to know about its task: sizes and the action bounds.

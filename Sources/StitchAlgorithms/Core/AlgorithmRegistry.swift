@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// Every algorithm Stitch can train, by CLI id (d3rlpy's `register_learnable`). New algorithms add one line.
 public enum AlgorithmRegistry {
   /// Offline algorithms (trained from a dataset).

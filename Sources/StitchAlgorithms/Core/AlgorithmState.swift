@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// An algorithm's resumable state listed once: every network, optimizer, random stream, counter and other tensor

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// Building blocks shared by the actor-critic algorithms (kept here, not in any one algorithm file, so algorithm
 /// files never import each other).
 

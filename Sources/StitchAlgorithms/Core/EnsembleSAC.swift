@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// The soft actor-critic with N critics that SAC-N (`SACN.swift`) and EDAC (`EDAC.swift`) share, as CORL's

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 extension Tensor {
   /// Minimum over `axis` (the gradient flows to the first minimal element), as −max(−x).
   public func min(axis: Int) -> Tensor { -((-self).max(axis: axis)) }

@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// Two independent pieces of an update, run on the thread's two lanes at once when it has two

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// Behaviour cloning: regress the dataset's actions with a deterministic tanh policy.
 ///
 /// Pomerleau, "Efficient Training of Artificial Neural Networks for Autonomous Navigation", Neural Computation

@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// CQL's networks as CORL's `cql.py` builds them: the actor (`TanhGaussianPolicy` with its learnable log-std

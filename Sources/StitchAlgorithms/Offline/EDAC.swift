@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// EDAC: SAC with N critics and a penalty on the similarity of their action gradients.

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// Implicit Q-Learning: in-sample value learning by expectile regression, then advantage-weighted regression.
 ///
 /// Kostrikov, Nair & Levine, "Offline Reinforcement Learning with Implicit Q-Learning", ICLR 2022,

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// ReBRAC: TD3+BC revisited with LayerNorm critics, deeper networks, a large batch and separate behaviour
 /// penalties on the actor and on the critic target.
 ///

@@ -1,5 +1,6 @@
 import StitchData
 import StitchNN
+
 import StitchTensor
 
 /// SAC-N: soft actor-critic with N critics and the minimum over all N of them in the target and the actor loss.

@@ -1,6 +1,7 @@
 import StitchData
 import StitchNN
 import StitchTensor
+
 /// TD3+BC: TD3 with a behaviour-cloning term in the actor loss.
 ///
 /// Fujimoto & Gu, "A Minimalist Approach to Offline Reinforcement Learning", NeurIPS 2021, arXiv 2106.06860,

@@ -1,4 +1,5 @@
 import Foundation
+
 import Stitch
 
 /// Stitch's own benchmark harness: times named kernels and whole commands inside one process.

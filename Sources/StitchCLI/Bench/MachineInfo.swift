@@ -1,4 +1,5 @@
 import Foundation
+
 import Stitch
 
 /// A description of the machine a benchmark ran on, printed beside every figure (benchmarks/RESULTS.md).

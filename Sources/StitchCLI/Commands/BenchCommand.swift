@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Stitch
 
 /// `stitch bench`: the benchmark suite. Figures go to benchmarks/RESULTS.md with the command that made them.

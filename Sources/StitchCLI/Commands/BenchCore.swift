@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Stitch
 
 /// `stitch bench core`: full training steps (forward, backward, Adam) of the networks Stitch trains, against the

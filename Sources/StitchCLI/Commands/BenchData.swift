@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch bench data`: loading a D4RL file into memory and drawing minibatches from it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch bench diffusion`: SynthER denoiser training updates/s and sampling throughput at a given width.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch bench env`: environment steps per second of the MuJoCo tasks against the bare physics rate.

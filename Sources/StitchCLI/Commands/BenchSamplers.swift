@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch bench samplers`: accuracy against the exact ODE solution and sampling throughput of every sampler.

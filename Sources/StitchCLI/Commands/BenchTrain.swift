@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch bench train`: gradient steps per second of every offline algorithm at its default sizes.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Stitch
 
 /// `stitch env`: list, describe and replay environments.

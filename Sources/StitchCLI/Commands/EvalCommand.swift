@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Stitch
 
 /// `stitch eval`: evaluate a trained run, a behaviour policy or a uniformly random policy.

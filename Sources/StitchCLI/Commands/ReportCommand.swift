@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+
 import Stitch
 
 /// `stitch report`: one results-table row per run folder, from the `summary.json` of each seed.

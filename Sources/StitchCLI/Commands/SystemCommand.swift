@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+
 import Stitch
 
 /// `stitch system`: what this build runs on (native library versions, BLAS kernel and threads).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+
 import Stitch
 
 /// `stitch train`: train an algorithm offline from a dataset, or online (SAC) in an environment.

@@ -1,4 +1,5 @@
 import CHDF5
+
 import Foundation
 
 /// Options for loading a dataset file.

@@ -1,6 +1,7 @@
 import CDeflate
 import CHDF5
 import Dispatch
+
 import Foundation
 
 /// Parallel reading of gzip-compressed, chunked HDF5 datasets.

@@ -1,4 +1,5 @@
 import CHDF5
+
 import Foundation
 
 /// Errors from HDF5 files, each naming the file and the dataset path.

@@ -1,4 +1,5 @@
 import CHDF5
+
 import Foundation
 
 /// Writes a dataset as a Minari dataset folder (minari 0.5 hdf5 storage, docs/facts.md §2b, checked against files

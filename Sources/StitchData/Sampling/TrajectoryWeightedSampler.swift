@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// Return-weighted (RW) and advantage-weighted (AW) trajectory sampling from Hong, Kumar, Agrawal et al.,

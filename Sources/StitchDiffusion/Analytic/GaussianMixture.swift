@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// An isotropic Gaussian mixture p₀ = Σₖ wₖ·N(μₖ, sₖ²I): a data distribution whose noised marginals, score and

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// DDIM (Song, Meng & Ermon, arXiv 2010.02502, eq. 12) generalised to any schedule: from s to t,

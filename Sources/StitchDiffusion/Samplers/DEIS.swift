@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// DEIS, time-based Adams–Bashforth variant tAB-DEIS (Zhang & Chen, arXiv 2204.13902, §4 eq. 14–15): the

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// DPM-Solver++ with data prediction (Lu et al., arXiv 2211.01095): exponential integrators of the

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// DPM-Solver-v3 (Zheng, Lu, Chen, Zhu, NeurIPS 2023, arXiv 2310.13268): a multistep exponential integrator of

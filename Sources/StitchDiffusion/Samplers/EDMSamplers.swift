@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// Euler and Heun on the probability-flow ODE in the VE view (Karras et al., EDM, arXiv 2206.00364, Alg. 1 and 2):

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// The empirical model statistics (EMS) of DPM-Solver-v3 (Zheng, Lu, Chen, Zhu, "DPM-Solver-v3: Improved Diffusion

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// The model a sampler calls: for a batch of points (n rows of dimension d, flattened row-major) at time t,

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// The time-shift sampler (Li, Qu, Yao, Sun & Moens, "Alleviating Exposure Bias in Diffusion Models through

@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// UniPC (Zhao et al., arXiv 2302.04867) with data prediction: the predictor UniP-p (order p, Cor. 3.2) and the

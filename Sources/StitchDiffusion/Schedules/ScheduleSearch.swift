@@ -1,4 +1,5 @@
 import Foundation
+
 import StitchTensor
 
 /// Solver-schedule search: the N − 1 interior times of a deterministic sampler's step schedule, chosen to minimise

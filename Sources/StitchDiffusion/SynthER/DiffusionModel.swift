@@ -1,5 +1,6 @@
 import Foundation
 import StitchNN
+
 import StitchTensor
 
 /// Hyperparameters of denoiser training. `cpu` is Stitch's default, sized for a 2-core machine; `paper` is

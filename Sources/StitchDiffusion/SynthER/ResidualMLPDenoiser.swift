@@ -1,5 +1,6 @@
 import Foundation
 import StitchNN
+
 import StitchTensor
 
 /// SynthER's denoiser network (Lu, Ball, Teh & Parker-Holder, "Synthetic Experience Replay", NeurIPS 2023,

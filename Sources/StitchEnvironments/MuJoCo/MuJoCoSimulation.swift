@@ -1,4 +1,5 @@
 import CMuJoCo
+
 import Foundation
 
 /// One MuJoCo model and its simulation state (`mjModel` + `mjData`), driven as Gymnasium's `MujocoEnv` drives

@@ -1,4 +1,5 @@
 import COpenBLAS
+
 import Dispatch
 
 /// Matrix products straight to OpenBLAS's `cblas_sgemm`: rank 2 (`[M,K]·[K,N]`), or rank 3 as a batch of

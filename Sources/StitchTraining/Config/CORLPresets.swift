@@ -4,6 +4,7 @@ import StitchDiffusion
 import StitchEnvironments
 import StitchNN
 import StitchTensor
+
 /// CORL's per-dataset settings: what `configs/offline/<algo>/<env>/<dataset>_v2.yaml` in corl-team/CORL changes
 /// from the script's defaults for each D4RL locomotion dataset (read from the YAML files themselves; docs/facts.md §2e
 /// lists the same). `stitch train --preset hopper-medium` applies them, so reproducing a CORL row takes one flag

@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// Resolves an algorithm's configuration from its defaults, an optional file and `--set key=value` overrides.

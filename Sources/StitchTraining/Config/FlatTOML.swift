@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// A parser for the flat subset of TOML that configuration files use: `key = value` lines with strings,

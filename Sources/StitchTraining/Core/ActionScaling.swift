@@ -4,6 +4,7 @@ import StitchDiffusion
 import StitchEnvironments
 import StitchNN
 import StitchTensor
+
 /// Maps actions between the algorithms' normalised box [−1, 1] and an environment's action box (affine per
 /// dimension). For Box(−2, 2) this is TD3's `max_action` scaling.
 public struct ActionScaling: Codable, Sendable, Equatable {

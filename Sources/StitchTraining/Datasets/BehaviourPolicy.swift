@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// A small stochastic policy shipped with Stitch to make datasets: a SAC actor (tanh-Gaussian MLP) in a

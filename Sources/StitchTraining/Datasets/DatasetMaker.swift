@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// Makes datasets the way D4RL did (Fu et al. 2020, §4 and `scripts/generation/mujoco/collect_data.py`): roll out

@@ -5,6 +5,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// SynthER (Lu, Ball, Teh & Parker-Holder, NeurIPS 2023, arXiv 2303.06614): a diffusion model of the dataset's

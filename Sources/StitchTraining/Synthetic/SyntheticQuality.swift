@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// How close synthetic transitions are to the real ones: per-dimension Wasserstein-1 distances and the MMD of

@@ -1,6 +1,7 @@
 import StitchAlgorithms
 import StitchData
 import StitchEnvironments
+
 import StitchTensor
 
 /// A trained agent as an episode policy for evaluation: environment observations through the run's observation

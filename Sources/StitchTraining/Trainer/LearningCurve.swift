@@ -1,5 +1,6 @@
 import Foundation
 import StitchEnvironments
+
 import StitchTensor
 
 /// Writes learning-curve plots from evaluation records.

@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// A learning-curve plot as a standalone SVG: normalized score against gradient step, one line per curve

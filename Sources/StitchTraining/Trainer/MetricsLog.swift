@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// The metrics of a run: one JSON object per line in `metrics.jsonl` and the same rows in `metrics.csv`.

@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// Progress of a long job: a one-line bar with rate and ETA on a terminal, plain periodic lines otherwise

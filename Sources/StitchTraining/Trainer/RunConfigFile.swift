@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// A run folder's `config.json`: the algorithm id, its resolved configuration and the training options, in

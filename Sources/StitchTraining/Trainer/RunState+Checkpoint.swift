@@ -3,6 +3,7 @@ import StitchAlgorithms
 import StitchData
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// The run's checkpoint: the algorithm's state list, then the run's own state under fixed keys (a file format:

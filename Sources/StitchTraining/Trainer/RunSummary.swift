@@ -4,6 +4,7 @@ import StitchData
 import StitchDiffusion
 import StitchEnvironments
 import StitchNN
+
 import StitchTensor
 
 /// What a finished (or stopped) run reports (`summary.json` in its folder).
