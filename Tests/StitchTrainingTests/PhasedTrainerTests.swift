@@ -179,6 +179,14 @@ import Testing
         "\($0)".contains(message)
       }
     }
+    // A negative or non-finite exploration noise.
+    for sigma in [-0.1, Double.nan] {
+      var o = options([.offline(updates: 1), .online(environmentSteps: 2, updatesPerStep: 1, warmup: .none, data: .replay)])
+      o.explorationNoise = sigma
+      #expect { _ = try Trainer<TD3BC>(configuration: Self.smallTD3, options: o, folder: run).run(dataset: Self.dataset) } throws: {
+        "\($0)".contains("exploration noise")
+      }
+    }
     // An offline phase without a dataset.
     #expect { _ = try Trainer<TD3BC>(configuration: Self.smallTD3, options: options([.offline(updates: 2)]), folder: run).run() } throws: {
       "\($0)".contains("need a dataset")

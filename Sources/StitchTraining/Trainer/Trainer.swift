@@ -100,6 +100,9 @@ public struct Trainer<A: Algorithm> {
     if phases.contains(where: \.needsDataset), raw == nil {
       throw PhaseError("this run's phases (\(phases.map(\.description).joined(separator: "; "))) need a dataset")
     }
+    if let sigma = options.explorationNoise, !(sigma.isFinite && sigma >= 0) {
+      throw PhaseError("the exploration noise σ must be a finite number ≥ 0, got \(sigma)")
+    }
     if rawSynthetic != nil, !phases.contains(where: { !$0.isOnline }) {
       throw PhaseError("synthetic data mixes into offline phases; this run has none")
     }
