@@ -12,8 +12,9 @@ struct DatasetCommand: ParsableCommand {
       Example:
         stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
         stitch dataset info data/pendulum-medium.hdf5 --json
+        stitch dataset compare data/hopper-medium.hdf5 --reference d4rl:hopper-medium-v2
       """,
-    subcommands: [DatasetMake.self, DatasetInfo.self, DatasetConvert.self])
+    subcommands: [DatasetMake.self, DatasetInfo.self, DatasetCompare.self, DatasetConvert.self])
 }
 
 /// `stitch dataset convert`: between the Minari and D4RL layouts.
@@ -61,10 +62,14 @@ struct DatasetMake: ParsableCommand {
       checkpoint (--from-run RUN/seed_K); regenerate that run with the same seed to remake it.
       Tasks: pendulum, mountaincarcontinuous, hopper, halfcheetah, walker2d, ant (MuJoCo tasks roll out in their v4 versions; medium/expert need a bundled policy). Bundled policies: \
       \(BehaviourPolicy.bundledNames.joined(separator: ", ")).
+      A trailing -vN names an earlier generation of bundled policies (hopper-medium-v1: the policies made before the
+      choice by distance to D4RL's statistics, docs/datasets.md), kept so earlier results stay reproducible.
       Terminals mark terminations, timeouts the time limit (as D4RL). Same seed, same bytes.
       Example:
         stitch dataset make pendulum-medium --size 100000 --seed 0 -o data/pendulum-medium.hdf5
         stitch dataset make pendulum-medium-replay --from-run runs/sac/seed_0 --until 6000 -o data/pendulum-medium-replay.hdf5
+        stitch dataset make hopper-medium-v1 -o data/hopper-medium-v1.hdf5     # the first generation of bundled policies
+        stitch dataset make hopper-medium --policy chosen.safetensors -o data/hopper-medium-try.hdf5
       """)
 
   @Argument(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
@@ -72,6 +77,8 @@ struct DatasetMake: ParsableCommand {
   @Option(help: "medium-replay: keep the buffer's first N transitions (the medium snapshot's step).") var until: Int?
   @Option(name: .customLong("size"), help: "Transitions (D4RL default 1,000,000; medium-expert makes twice this).") var sizeOption: Int?
   @Option(name: .customLong("seed"), help: "Seed of the rollouts (default 0).") var seedOption: UInt64?
+  @Option(help: "medium/expert: roll out this behaviour policy instead of the bundled one: a policy file (stitch policy select --export, stitch policy export) or a bundled name (stitch policy list).")
+  var policy: String?
   @Option(name: [.short, .customLong("out")], help: "Output .hdf5 file.") var out: String?
   @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
 
@@ -82,6 +89,7 @@ struct DatasetMake: ParsableCommand {
     BLAS.threads = 1
     _ = try OutputPath.resolve(out, outputAlias)
     guard size > 0 else { throw ValidationError("--size must be positive") }
+    if policy != nil, name.hasSuffix("-medium-replay") { throw ValidationError("--policy applies to rollouts; \(name) cuts a replay buffer") }
     if name.hasSuffix("-medium-replay") {
       // The buffer is cut, not rolled out: its size is --until and its seed the SAC run's.
       let rollout = [("--size", sizeOption != nil), ("--seed", seedOption != nil)].filter(\.1).map(\.0)
@@ -99,8 +107,12 @@ struct DatasetMake: ParsableCommand {
     }
     let reporter = ProgressReporter(label: "dataset \(name)", total: name.hasSuffix("medium-expert") ? 2 * size : size, unit: "transitions")
     var done = 0
-    let ds = try DatasetMaker.make(name, size: size, seed: seed) { _ in done += 1000; reporter.update(done) }
+    let chosen = try policy.map { p in
+      FileManager.default.fileExists(atPath: p) ? try BehaviourPolicy.load(URL(fileURLWithPath: p)) : try BehaviourPolicy.bundled(p)
+    }
+    var ds = try DatasetMaker.make(name, size: size, seed: seed, policy: chosen) { _ in done += 1000; reporter.update(done) }
     reporter.finish()
+    if let policy { ds.metadata["policy"] = policy }
     try write(ds)
   }
 
@@ -196,13 +208,14 @@ struct DatasetInfo: ParsableCommand {
 struct PolicyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "policy",
-    abstract: "List bundled behaviour policies and export SAC snapshots as behaviour policies.",
+    abstract: "List bundled behaviour policies, choose SAC snapshots by their data and export them as behaviour policies.",
     discussion: """
       Example:
         stitch policy list
         stitch policy export runs/sac/seed_0/snapshots/step_20000.safetensors --name pendulum-expert -o pendulum-expert.safetensors
+        stitch policy select runs/sac-hopper --reference d4rl:hopper-medium-v2
       """,
-    subcommands: [PolicyList.self, PolicyExport.self])
+    subcommands: [PolicyList.self, PolicyExport.self, PolicySelect.self])
 }
 
 struct PolicyList: ParsableCommand {

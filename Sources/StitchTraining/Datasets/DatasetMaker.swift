@@ -24,19 +24,37 @@ public enum DatasetMaker {
     }
   }
 
-  /// Splits "pendulum-medium" into the task family and the kind.
+  /// Splits "pendulum-medium" into the task family and the kind; a trailing "-vN" (e.g. "hopper-medium-v1")
+  /// names an earlier bundled policy generation and is kept on the kind's policy name (`policyName`).
   public static func parse(_ name: String) throws -> (family: String, kind: String) {
-    for kind in ["medium-expert", "medium-replay", "random", "medium", "expert"] where name.hasSuffix("-" + kind) {
-      return (String(name.dropLast(kind.count + 1)), kind)
+    let (base, _) = splitVersion(name)
+    for kind in ["medium-expert", "medium-replay", "random", "medium", "expert"] where base.hasSuffix("-" + kind) {
+      return (String(base.dropLast(kind.count + 1)), kind)
     }
     // A typo in the kind ("hopper-mediun") gets the nearest valid name.
     let kinds = ["random", "medium", "expert", "medium-expert", "medium-replay"]
     var hint = ""
-    if let dash = name.firstIndex(of: "-") {
-      let family = name[..<dash], kind = String(name[name.index(after: dash)...])
+    if let dash = base.firstIndex(of: "-") {
+      let family = base[..<dash], kind = String(base[base.index(after: dash)...])
       if let near = ConfigResolver.closest(to: kind, in: kinds) { hint = " Did you mean '\(family)-\(near)'?" }
     }
     throw MakeError.badName("'\(name)' is not TASK-KIND with KIND in \(kinds.joined(separator: ", ")) (e.g. pendulum-medium).\(hint)")
+  }
+
+  /// "hopper-medium-v1" → ("hopper-medium", 1); "hopper-medium" → ("hopper-medium", nil).
+  public static func splitVersion(_ name: String) -> (base: String, version: Int?) {
+    guard let dash = name.lastIndex(of: "-") else { return (name, nil) }
+    let tail = name[name.index(after: dash)...]
+    guard tail.count >= 2, tail.first == "v", let v = Int(tail.dropFirst()), v >= 0 else { return (name, nil) }
+    return (String(name[..<dash]), v)
+  }
+
+  /// The bundled policy a dataset name rolls out for `kind`: "hopper-medium-v1" with kind "medium" →
+  /// "hopper-medium-v1" (the first generation, kept so earlier results stay reproducible); without a version,
+  /// the current one.
+  public static func policyName(_ name: String, family: String, kind: String) -> String {
+    let v = splitVersion(name).version
+    return "\(family)-\(kind)" + (v.map { "-v\($0)" } ?? "")
   }
 
   /// The Gymnasium id of a task family Stitch can make data for.
@@ -52,20 +70,32 @@ public enum DatasetMaker {
   }
 
   /// Makes the dataset `name` ("pendulum-medium") with `size` transitions from `seed`.
-  public static func make(_ name: String, size: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) throws -> Dataset {
+  /// - Parameter policy: a behaviour policy to roll out instead of the bundled one (medium or expert only), e.g. a
+  ///   SAC snapshot chosen by `stitch policy select`; it must act in the task's environment.
+  public static func make(_ name: String, size: Int, seed: UInt64, policy: BehaviourPolicy? = nil,
+                          progress: ((Int) -> Void)? = nil) throws -> Dataset {
     let (family, kind) = try parse(name)
     let envID = try environment(for: family)
+    if let policy {
+      guard kind == "medium" || kind == "expert" else {
+        throw MakeError.badName("a chosen policy makes TASK-medium or TASK-expert; \(name) is \(kind)")
+      }
+      guard policy.task == envID else { throw MakeError.badName("the policy acts in \(policy.task); \(name) rolls out in \(envID)") }
+      return try rollout(envID, policy: policy, size: size, seed: seed, name: name, progress: progress)
+    }
     switch kind {
     case "random": return try rollout(envID, policy: nil, size: size, seed: seed, name: name, progress: progress)
     case "medium", "expert":
-      return try rollout(envID, policy: try BehaviourPolicy.bundled("\(family)-\(kind)"), size: size, seed: seed, name: name, progress: progress)
+      return try rollout(envID, policy: try BehaviourPolicy.bundled(policyName(name, family: family, kind: kind)), size: size, seed: seed,
+                         name: name, progress: progress)
     case "medium-expert":
-      var a = try make("\(family)-medium", size: size, seed: seed, progress: progress)
-      let b = try make("\(family)-expert", size: size, seed: seed &+ 1, progress: progress)
+      let v = splitVersion(name).version.map { "-v\($0)" } ?? ""
+      var a = try make("\(family)-medium\(v)", size: size, seed: seed, progress: progress)
+      let b = try make("\(family)-expert\(v)", size: size, seed: seed &+ 1, progress: progress)
       a.observations += b.observations; a.actions += b.actions; a.rewards += b.rewards
       a.nextObservations += b.nextObservations; a.terminals += b.terminals; a.timeouts += b.timeouts
       a.metadata["dataset"] = name
-      a.metadata["policy"] = "\(family)-medium + \(family)-expert"
+      a.metadata["policy"] = "\(family)-medium\(v) + \(family)-expert\(v)"
       return a
     default:
       throw MakeError.badName("\(kind) datasets are cut from a SAC run's replay buffer: stitch dataset make \(name) --from-run RUN/seed_0 --until STEP")
