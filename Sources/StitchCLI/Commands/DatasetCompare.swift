@@ -75,6 +75,7 @@ struct DatasetCompare: ParsableCommand {
           ("distance", known ? .number(d.distance) : .null),
         ])
       })),
+      ("action_saturation", .array(c.actionSaturation.map(JSONText.number))),
       ("observation_distance", opt(c.observationDistance)), ("return_distance", opt(c.returnDistance)),
       ("distance", opt(c.distance)),
     ])
@@ -107,7 +108,9 @@ struct DatasetCompare: ParsableCommand {
       out += pad(String(d.index), 9) + pad(mine, 22) + pad(String(format: "%.3f ± %.3f", d.referenceMean, d.referenceStd), 22)
         + pad(String(format: "%+.2f", d.shift), 11) + pad(String(format: "%.2f", d.stdRatio), 11) + String(format: "%.2f", d.distance) + "\n"
     }
-    out += "\ndistance: observations \(f(c.observationDistance, 3)), returns \(f(c.returnDistance, 3)), summary \(f(c.distance, 3))"
+    out += "\nactions beyond ±0.99: " + c.actionSaturation.map { String(format: "%.1f%%", 100 * $0) }.joined(separator: " ")
+      + " (per dimension; D4RL publishes no figure)\n"
+    out += "distance: observations \(f(c.observationDistance, 3)), returns \(f(c.returnDistance, 3)), summary \(f(c.distance, 3))"
     out += " (standardized 2-Wasserstein of normal fits; 0 = same moments)\n"
     return out
   }

@@ -67,7 +67,8 @@ struct PolicySelect: ParsableCommand {
           ("training_seed", c.trainingSeed.map(JSONText.string) ?? .null), ("evaluation_return", opt(c.evaluationReturn)),
           ("episodes", .integer(c.comparison.episodes)), ("mean_episode_length", .number(c.comparison.meanEpisodeLength)),
           ("return_mean", .number(c.comparison.returnMean)), ("return_std", .number(c.comparison.returnStd)),
-          ("normalized_mean", opt(c.normalizedMean)), ("observation_distance", opt(c.comparison.observationDistance)),
+          ("normalized_mean", opt(c.normalizedMean)), ("action_saturation", .array(c.comparison.actionSaturation.map(JSONText.number))),
+          ("observation_distance", opt(c.comparison.observationDistance)),
           ("return_distance", opt(c.comparison.returnDistance)), ("distance", .number(c.comparison.distance)),
         ])
       }

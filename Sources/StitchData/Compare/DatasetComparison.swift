@@ -65,6 +65,10 @@ public struct DatasetComparison: Sendable {
   public var returnMin: Double
   public var returnMax: Double
   public var dimensions: [Dimension]
+  /// Per action dimension, the fraction of actions beyond ±0.99 (the locomotion tasks' actions lie in [−1, 1]):
+  /// a tanh-Gaussian policy near saturation is one of the suspects for a gait unlike D4RL's. D4RL publishes no
+  /// figure to compare it with.
+  public var actionSaturation: [Double]
   public var observationDistance: Double?
   public var returnDistance: Double?
   /// The summary distance (see the type's documentation).
@@ -109,6 +113,10 @@ public struct DatasetComparison: Sendable {
       for r in e.start ..< e.start + e.length { for j in 0..<od { let d = Double(ds.observations[r * od + j]) - mean[j]; sq[j] += d * d } }
     }
     let std = sq.map { ($0 / n).squareRoot() }
+    let ad = ds.actionDim
+    var saturated = [Int](repeating: 0, count: ad)
+    for e in complete { for r in e.start ..< e.start + e.length { for j in 0..<ad where abs(ds.actions[r * ad + j]) > 0.99 { saturated[j] += 1 } } }
+    actionSaturation = saturated.map { Double($0) / n }
     if let rm = reference.observationMean, let rs = reference.observationStd {
       let dims = (0..<od).map { Dimension(index: $0, mean: mean[$0], std: std[$0], referenceMean: rm[$0], referenceStd: rs[$0]) }
       dimensions = dims
