@@ -68,7 +68,11 @@ import Testing
     #expect(DatasetMaker.splitVersion("hopper-medium") == ("hopper-medium", nil))
     #expect(DatasetMaker.splitVersion("hopper-medium-vx") == ("hopper-medium-vx", nil))
     #expect(try DatasetMaker.parse("hopper-medium-expert-v1") == ("hopper", "medium-expert"))
-    #expect(DatasetMaker.policyName("hopper-medium-v1", family: "hopper", kind: "medium") == "hopper-medium-v1")
-    #expect(DatasetMaker.policyName("hopper-medium", family: "hopper", kind: "medium") == "hopper-medium")
+    // Generation 1 of a policy never replaced is the current file; a generation that does not exist is refused.
+    func weights(_ p: BehaviourPolicy) -> [[Float]] { var a = p.actor, out: [[Float]] = []; a.visitParameters("") { _, t in out.append(t.scalars) }; return out }
+    let v1 = try DatasetMaker.bundledPolicy("pendulum-medium-v1", family: "pendulum", kind: "medium")
+    #expect(weights(v1) == weights(try BehaviourPolicy.bundled("pendulum-medium")))
+    #expect(weights(v1) != weights(try BehaviourPolicy.bundled("pendulum-expert")))
+    #expect(throws: DatasetMaker.MakeError.self) { _ = try DatasetMaker.bundledPolicy("pendulum-medium-v7", family: "pendulum", kind: "medium") }
   }
 }

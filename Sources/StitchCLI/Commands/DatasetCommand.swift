@@ -237,12 +237,15 @@ struct PolicyExport: ParsableCommand {
   @Option(help: "TASK-KIND, e.g. pendulum-medium.") var name: String
   @Option(name: [.short, .customLong("out")], help: "Output file.") var out: String?
   @Option(name: .customLong("output"), help: ArgumentHelp("Former spelling of --out (kept for one release).", visibility: .hidden)) var outputAlias: String?
+  @Option(help: "Bundled-policy generation to record (TASK-KIND-vN names generation N; 1 when absent).") var generation: Int?
   func run() throws {
     let output = try OutputPath.resolve(out, outputAlias)
+    if let generation, generation < 1 { throw ValidationError("--generation must be at least 1, got \(generation)") }
     let p = try BehaviourPolicy.load(URL(fileURLWithPath: snapshot))
     let (_, kind) = try DatasetMaker.parse(name)
     var meta = p.metadata
     meta["source"] = snapshot
+    if let generation { meta["generation"] = String(generation) }
     try BehaviourPolicy.save(actor: p.actor, task: p.task, kind: kind, scaling: p.scaling, metadata: meta, to: URL(fileURLWithPath: output))
     print("wrote \(output) (\(p.task) \(kind), from step \(meta["step"] ?? "?"))")
   }

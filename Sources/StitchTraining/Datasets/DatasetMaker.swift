@@ -49,12 +49,21 @@ public enum DatasetMaker {
     return (String(name[..<dash]), v)
   }
 
-  /// The bundled policy a dataset name rolls out for `kind`: "hopper-medium-v1" with kind "medium" →
-  /// "hopper-medium-v1" (the first generation, kept so earlier results stay reproducible); without a version,
-  /// the current one.
-  public static func policyName(_ name: String, family: String, kind: String) -> String {
-    let v = splitVersion(name).version
-    return "\(family)-\(kind)" + (v.map { "-v\($0)" } ?? "")
+  /// The bundled policy a dataset name rolls out for `kind`: without a version, the current one; with "-vN",
+  /// generation N: the file bundled as "TASK-KIND-vN" when a later generation replaced it, else the current
+  /// file if it is of that generation (metadata "generation", 1 when absent). Earlier generations stay
+  /// bundled so earlier results stay reproducible (docs/datasets.md).
+  /// - Throws: when no bundled policy of that generation exists.
+  public static func bundledPolicy(_ name: String, family: String, kind: String) throws -> BehaviourPolicy {
+    let base = "\(family)-\(kind)"
+    guard let v = splitVersion(name).version else { return try BehaviourPolicy.bundled(base) }
+    if BehaviourPolicy.bundledNames.contains("\(base)-v\(v)") { return try BehaviourPolicy.bundled("\(base)-v\(v)") }
+    let current = try BehaviourPolicy.bundled(base)
+    let generation = Int(current.metadata["generation"] ?? "1") ?? 1
+    guard generation == v else {
+      throw MakeError.badName("no bundled \(base) policy of generation \(v) (the current one is generation \(generation)); bundled: \(BehaviourPolicy.bundledNames.joined(separator: ", "))")
+    }
+    return current
   }
 
   /// The Gymnasium id of a task family Stitch can make data for.
@@ -86,7 +95,7 @@ public enum DatasetMaker {
     switch kind {
     case "random": return try rollout(envID, policy: nil, size: size, seed: seed, name: name, progress: progress)
     case "medium", "expert":
-      return try rollout(envID, policy: try BehaviourPolicy.bundled(policyName(name, family: family, kind: kind)), size: size, seed: seed,
+      return try rollout(envID, policy: try bundledPolicy(name, family: family, kind: kind), size: size, seed: seed,
                          name: name, progress: progress)
     case "medium-expert":
       let v = splitVersion(name).version.map { "-v\($0)" } ?? ""
