@@ -57,8 +57,11 @@ import Stitch
     let chosen = root.appendingPathComponent("chosen.safetensors").path
     let json = try capturedOutput {
       #expect(commandError(["policy", "select", root.appendingPathComponent("run").path, "--reference", "d4rl:hopper-expert-v2",
-                            "--transitions", "3000", "--export", "hopper-expert", "-o", chosen, "--json"]) == nil)
+                            "--transitions", "3000", "--export", "hopper-expert", "-o", chosen, "--json",
+                            "--plot", root.appendingPathComponent("plots/select.svg").path]) == nil)
     }
+    let svg = try String(contentsOf: root.appendingPathComponent("plots/select.svg"), encoding: .utf8)
+    #expect(svg.hasPrefix("<svg") && svg.contains("snapshots against d4rl:hopper-expert-v2") && svg.contains("run/seed_0"))
     #expect(json.contains("\"best\": \"\(snaps.appendingPathComponent("step_500000.safetensors").path)\""), "\(json)")
     let exported = try BehaviourPolicy.load(URL(fileURLWithPath: chosen))
     #expect(exported.kind == "expert" && exported.metadata["selected_by"]?.contains("d4rl:hopper-expert-v2") == true)

@@ -27,6 +27,7 @@ struct PolicySelect: ParsableCommand {
   @Option(name: .customLong("to"), help: "Only snapshots at this SAC step or earlier.") var toStep: Int?
   @Option(help: "Write the closest snapshot as a behaviour policy named TASK-KIND (with -o).") var export: String?
   @Option(name: [.short, .customLong("out")], help: "Output file for --export.") var out: String?
+  @Option(help: "Write an SVG plot of each snapshot's distance against its SAC step, one line per seed folder.") var plot: String?
   @Flag(help: "Print one JSON object.") var json = false
 
   func validate() throws {
@@ -59,6 +60,7 @@ struct PolicySelect: ParsableCommand {
       meta["selected_by"] = String(format: "stitch policy select --reference d4rl:%@ --transitions %d --seed %llu: distance %.4f", ref.name, transitions, seed, best.comparison.distance)
       try BehaviourPolicy.save(actor: p.actor, task: p.task, kind: kind, scaling: p.scaling, metadata: meta, to: URL(fileURLWithPath: out))
     }
+    if let plot { try PolicySelect.writePlot(found, reference: ref, to: URL(fileURLWithPath: plot)) }
     if json {
       func opt(_ x: Double?) -> JSONText { x.map(JSONText.number) ?? .null }
       let rows: [JSONText] = found.map { c in
@@ -90,6 +92,28 @@ struct PolicySelect: ParsableCommand {
             + pad(f(c.comparison.returnMean, 0) + " ± " + f(c.comparison.returnStd, 0), 16) + pad(f(c.normalizedMean, 1), 7)
             + pad(f(c.comparison.observationDistance, 2), 7) + pad(f(c.comparison.returnDistance, 2), 7) + f(c.comparison.distance, 3) + mark)
     }
-    print("closest: \(best.snapshot.path) (distance \(f(best.comparison.distance, 3)))" + (out.map { "; wrote \($0)" } ?? ""))
+    print("closest: \(best.snapshot.path) (distance \(f(best.comparison.distance, 3)))" + (out.map { "; wrote \($0)" } ?? "")
+          + (plot.map { "; plot: \($0)" } ?? ""))
+  }
+
+  /// Distance against SAC step, one curve per seed folder (snapshots without a step are left out of the plot).
+  static func writePlot(_ found: [PolicySelection.Candidate], reference: D4RLReference, to url: URL) throws {
+    var bySeed: [(String, [(step: Double, values: [Double])])] = []
+    for c in found {
+      guard let step = c.step else { continue }
+      let seed = c.snapshot.deletingLastPathComponent().deletingLastPathComponent().path
+      if let i = bySeed.firstIndex(where: { $0.0 == seed }) { bySeed[i].1.append((Double(step), [c.comparison.distance])) } else {
+        bySeed.append((seed, [(Double(step), [c.comparison.distance])]))
+      }
+    }
+    var p = LearningCurvePlot(title: "snapshots against d4rl:\(reference.name)",
+                              curves: bySeed.map { seed, points in
+      let u = URL(fileURLWithPath: seed)
+      return LearningCurvePlot.Curve(label: u.deletingLastPathComponent().lastPathComponent + "/" + u.lastPathComponent, points: points)
+    })
+    p.xLabel = "SAC environment steps"
+    p.yLabel = "summary distance (0 = D4RL's moments)"
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try p.svg().write(to: url, atomically: true, encoding: .utf8)
   }
 }
