@@ -41,10 +41,20 @@ import Testing
   }
 
   @Test func bundledBehaviourPoliciesLoad() throws {
-    #expect(BehaviourPolicy.bundledNames == ["halfcheetah-expert", "halfcheetah-medium", "hopper-expert", "hopper-medium", "pendulum-expert", "pendulum-medium", "walker2d-expert", "walker2d-medium"])
+    #expect(BehaviourPolicy.bundledNames == ["halfcheetah-expert", "halfcheetah-medium", "hopper-expert", "hopper-medium", "hopper-medium-v1", "pendulum-expert", "pendulum-medium", "walker2d-expert", "walker2d-medium"])
     #expect(try BehaviourPolicy.bundled("halfcheetah-medium").task == "HalfCheetah-v4")
     #expect(try BehaviourPolicy.bundled("walker2d-medium").task == "Walker2d-v4")
     #expect(try BehaviourPolicy.bundled("hopper-medium").task == "Hopper-v4")
+    // Issue 22: hopper-medium is generation 2 (SAC seed 0, step 65,000, chosen by distance to D4RL's statistics);
+    // the first generation (step 70,000 of the earlier run) stays as hopper-medium-v1 and is what "-v1" rolls out.
+    #expect(try BehaviourPolicy.bundled("hopper-medium").metadata["generation"] == "2")
+    #expect(try BehaviourPolicy.bundled("hopper-medium").metadata["step"] == "65000")
+    #expect(try BehaviourPolicy.bundled("hopper-medium-v1").metadata["step"] == "70000")
+    #expect(try DatasetMaker.bundledPolicy("hopper-medium-v1", family: "hopper", kind: "medium").metadata["step"] == "70000")
+    #expect(try DatasetMaker.bundledPolicy("hopper-medium-expert-v1", family: "hopper", kind: "expert").metadata["step"] == "500000")
+    #expect(throws: DatasetMaker.MakeError.self) { _ = try DatasetMaker.bundledPolicy("hopper-medium-v3", family: "hopper", kind: "medium") }
+    let v1 = try DatasetMaker.make("hopper-medium-v1", size: 600, seed: 0), v2 = try DatasetMaker.make("hopper-medium", size: 600, seed: 0)
+    #expect(v1.observations != v2.observations && v1.metadata["dataset"] == "hopper-medium-v1")
     #expect(try BehaviourPolicy.bundled("hopper-expert").task == "Hopper-v4")
     #expect(try BehaviourPolicy.bundled("halfcheetah-expert").task == "HalfCheetah-v4")
     #expect(try BehaviourPolicy.bundled("walker2d-expert").kind == "expert")

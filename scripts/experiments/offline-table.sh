@@ -16,5 +16,5 @@ for ALGO in $ALGOS; do
   EXTRA=(--preset "$NAME")
   echo "== $ALGO on $NAME: ${EXTRA[*]:-defaults}"
   $STITCH train --algo "$ALGO" --dataset "data/$NAME.hdf5" --env "$ENV" --steps "$STEPS" --seeds 0,1,2 \
-    --eval-every $((STEPS / 10)) --eval-episodes 10 --checkpoint-every $((STEPS / 4)) --out "runs/table/$NAME/$ALGO" "${EXTRA[@]}"
+    --eval-every $((STEPS / 10)) --eval-episodes 10 --checkpoint-every $((STEPS / 10)) --out "runs/table/$NAME/$ALGO" "${EXTRA[@]}"
 done

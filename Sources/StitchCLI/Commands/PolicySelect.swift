@@ -27,12 +27,14 @@ struct PolicySelect: ParsableCommand {
   @Option(name: .customLong("to"), help: "Only snapshots at this SAC step or earlier.") var toStep: Int?
   @Option(help: "Write the closest snapshot as a behaviour policy named TASK-KIND (with -o).") var export: String?
   @Option(name: [.short, .customLong("out")], help: "Output file for --export.") var out: String?
+  @Flag(help: "Roll out each policy's mean action instead of sampling (a diagnostic: D4RL sampled; not with --export).") var meanActions = false
   @Option(help: "Write an SVG plot of each snapshot's distance against its SAC step, one line per seed folder.") var plot: String?
   @Flag(help: "Print one JSON object.") var json = false
 
   func validate() throws {
     guard transitions > 0 else { throw ValidationError("--transitions must be positive, got \(transitions)") }
     if (export == nil) != (out == nil) { throw ValidationError("--export NAME and -o FILE go together") }
+    if meanActions, export != nil { throw ValidationError("--mean-actions is a diagnostic; a behaviour policy is chosen from sampled rollouts (drop --export)") }
     if let fromStep, let toStep, fromStep > toStep { throw ValidationError("--from \(fromStep) is after --to \(toStep)") }
   }
 
@@ -49,7 +51,8 @@ struct PolicySelect: ParsableCommand {
     guard !urls.isEmpty else { throw ValidationError("no snapshot between --from and --to") }
     let reporter = ProgressReporter(label: "select against d4rl:\(ref.name)", total: urls.count, unit: "snapshots")
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let found = try PolicySelection.evaluateAll(urls, reference: ref, transitions: transitions, seed: seed, concurrency: cores) { reporter.update($0) }
+    let found = try PolicySelection.evaluateAll(urls, reference: ref, transitions: transitions, seed: seed,
+                                                    meanActions: meanActions, concurrency: cores) { reporter.update($0) }
     reporter.finish()
     let best = PolicySelection.best(found)!
     if let export, let out {
@@ -76,13 +79,14 @@ struct PolicySelect: ParsableCommand {
       }
       print(JSONText.object([
         ("reference", .string("d4rl:" + ref.name)), ("transitions", .integer(transitions)), ("seed", .integer(Int(seed))),
+        ("mean_actions", .bool(meanActions)),
         ("candidates", .array(rows)), ("best", .string(best.snapshot.path)), ("exported", out.map(JSONText.string) ?? .null),
       ]))
       return
     }
     func f(_ x: Double?, _ d: Int) -> String { x.map { String(format: "%.\(d)f", $0) } ?? "n/a" }
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
-    print("against d4rl:\(ref.name), \(transitions) transitions per snapshot, seed \(seed)")
+    print("against d4rl:\(ref.name), \(transitions) transitions per snapshot, seed \(seed)" + (meanActions ? ", mean actions (not sampled)" : ""))
     print(pad("snapshot", 44) + pad("eval", 9) + pad("episodes", 10) + pad("length", 8) + pad("return", 16) + pad("norm", 7)
           + pad("obs", 7) + pad("ret", 7) + "distance")
     for c in found {

@@ -150,7 +150,10 @@ public enum DatasetMaker {
     return ds
   }
 
-  static func rollout(_ envID: String, policy: BehaviourPolicy?, size: Int, seed: UInt64, name: String, progress: ((Int) -> Void)?) throws -> Dataset {
+  /// - Parameter meanActions: roll out the policy's mean action (tanh of the Gaussian's mean) instead of sampling:
+  ///   not D4RL's protocol, a diagnostic of how much of a dataset's spread is the policy's noise.
+  static func rollout(_ envID: String, policy: BehaviourPolicy?, size: Int, seed: UInt64, name: String, meanActions: Bool = false,
+                      progress: ((Int) -> Void)?) throws -> Dataset {
     var env = try EnvironmentRegistry.make(envID)
     let root = RandomStream(seed: seed)
     var actions = root.child(named: "actions")
@@ -161,7 +164,7 @@ public enum DatasetMaker {
     var obs = try env.reset(seed: resetSeed()).observation
     while ds.count < size {
       let a: [Double]
-      if let policy { a = try policy.act(obs, exploring: true, rng: &actions) } else {
+      if let policy { a = try policy.act(obs, exploring: !meanActions, rng: &actions) } else {
         a = env.actionSpace.low.indices.map { i in
           env.actionSpace.low[i] + Double(actions.nextFloat()) * (env.actionSpace.high[i] - env.actionSpace.low[i])
         }

@@ -67,12 +67,14 @@ public enum PolicySelection {
   /// its complete episodes with `reference`.
   /// - Throws: when the snapshot is not a behaviour-policy file, acts in another task than the reference's, or its
   ///   rollout holds no complete episode.
-  public static func evaluate(_ url: URL, reference: D4RLReference, transitions: Int, seed: UInt64) throws -> Candidate {
+  /// - Parameter meanActions: roll out the mean action instead of sampling (a diagnostic; D4RL sampled).
+  public static func evaluate(_ url: URL, reference: D4RLReference, transitions: Int, seed: UInt64, meanActions: Bool = false) throws -> Candidate {
     let policy = try BehaviourPolicy.load(url)
     guard NormalizedScore.family(of: policy.task) == reference.family else {
       throw SelectionError.wrongTask("\(url.path) acts in \(policy.task); d4rl:\(reference.name) is a \(reference.family) dataset")
     }
-    let ds = try DatasetMaker.rollout(policy.task, policy: policy, size: transitions, seed: seed, name: reference.name, progress: nil)
+    let ds = try DatasetMaker.rollout(policy.task, policy: policy, size: transitions, seed: seed, name: reference.name,
+                                      meanActions: meanActions, progress: nil)
     let c = try DatasetComparison(ds, reference: reference, label: "the rollout of \(url.lastPathComponent)")
     return Candidate(snapshot: url, step: policy.metadata["step"].flatMap { Int($0) },
                      evaluationReturn: policy.metadata["eval_return"].flatMap { Double($0) },
@@ -82,7 +84,7 @@ public enum PolicySelection {
 
   /// Evaluates every snapshot, `concurrency` at a time (each rollout has its own seeds, so the result does not
   /// depend on the order or the concurrency), calling `progress` after each with the number done.
-  public static func evaluateAll(_ urls: [URL], reference: D4RLReference, transitions: Int, seed: UInt64,
+  public static func evaluateAll(_ urls: [URL], reference: D4RLReference, transitions: Int, seed: UInt64, meanActions: Bool = false,
                                  concurrency: Int, progress: (@Sendable (Int) -> Void)? = nil) throws -> [Candidate] {
     final class Results: @unchecked Sendable {
       let lock = NSLock()
@@ -97,7 +99,7 @@ public enum PolicySelection {
       while true {
         next.lock.lock(); let i = next.done; next.done += 1; next.lock.unlock()
         guard i < urls.count else { return }
-        let r = Result { try evaluate(urls[i], reference: reference, transitions: transitions, seed: seed) }
+        let r = Result { try evaluate(urls[i], reference: reference, transitions: transitions, seed: seed, meanActions: meanActions) }
         results.lock.lock(); results.items[i] = r; results.done += 1; let d = results.done; results.lock.unlock()
         progress?(d)
       }
