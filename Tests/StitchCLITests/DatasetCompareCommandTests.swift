@@ -76,3 +76,17 @@ import Stitch
     #expect(commandError(["policy", "select", snaps.path, "--reference", "hopper-medium-v2", "--from", "600000"])?.contains("no snapshot") == true)
   }
 }
+
+/// `stitch report --rank-against` refuses what it cannot rank, naming why.
+@Suite struct ReportRankingTests {
+  @Test func rankAgainstNeedsAScorePerAlgorithmAndTwoAlgorithms() throws {
+    let root = try scratchFolder("rank")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let (seed, _) = try tinyRun(root)
+    let run = seed.deletingLastPathComponent().path
+    #expect(commandError(["report", run, "--rank-against", "iql=67.5,cql=59.1"])?.contains("gives no score for bc") == true)
+    #expect(commandError(["report", run, "--rank-against", "bc=53.5"])?.contains("at least two algorithms") == true)
+    #expect(commandError(["report", run, "--rank-against", "bc=fast"])?.contains("ALGO=SCORE pairs") == true)
+    #expect(commandError(["report", run, run, "--rank-against", "bc=1,iql=2"])?.contains("two runs of bc") == true)
+  }
+}

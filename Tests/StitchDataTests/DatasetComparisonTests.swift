@@ -102,3 +102,18 @@ import Testing
     #expect(abs(try D4RLReference.named("hopper-medium-v2").meanEpisodeLength! - 457.413) < 1e-3)
   }
 }
+
+/// Kendall's τ against hand-counted pairs.
+@Suite struct KendallTauTests {
+  @Test func countsConcordantAndDiscordantPairs() {
+    #expect(KendallTau([1, 2, 3, 4], [10, 20, 30, 40]).tau == 1)
+    #expect(KendallTau([1, 2, 3, 4], [4, 3, 2, 1]).tau == -1)
+    // CORL hopper-medium-v2 (ReBRAC 102.3, IQL 67.5, TD3+BC 60.4, CQL 59.1, BC 53.5) against Stitch's first
+    // hopper-medium (24.4, 35.7, 48.9, 44.0, 46.1): of 10 pairs, 2 concordant (TD3+BC > CQL, TD3+BC > BC), 8 discordant.
+    let t = KendallTau([24.4, 35.7, 48.9, 44.0, 46.1], [102.3, 67.5, 60.4, 59.1, 53.5])
+    #expect(t.concordant == 2 && t.discordant == 8 && abs(t.tau - (-0.6)) < 1e-12)
+    // A tie in one scoring: τ-b = (C − D) / √((C + D + T_a)(C + D + T_b)) = (2 − 0) / √(3 · 2).
+    let tied = KendallTau([1, 1, 2], [1, 2, 3])
+    #expect(tied.concordant == 2 && abs(tied.tau - 2 / (6.0).squareRoot()) < 1e-12)
+  }
+}

@@ -25,6 +25,7 @@ struct ReportCommand: ParsableCommand {
         stitch report runs/table/hopper-medium/*
         stitch report --plot runs/table/halfcheetah-medium/rebrac
         stitch report runs/table/halfcheetah-medium/* --compare halfcheetah-medium.svg --reference "behaviour policy=41.1"
+        stitch report runs/table/hopper-medium/* --rank-against "bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3"   # CORL's order
       """)
 
   @Argument(help: "Run folders.") var runs: [String]
@@ -33,6 +34,8 @@ struct ReportCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Also draw every RUN as one curve of a single SVG plot written to FILE.", valueName: "FILE")) var compare: String?
   @Option(help: ArgumentHelp("With --compare: a dashed horizontal line at VALUE labelled LABEL (repeatable).", valueName: "LABEL=VALUE"))
   var reference: [String] = []
+  @Option(help: ArgumentHelp("A paper's scores to rank against, e.g. \"bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3\" (CORL, hopper-medium-v2): prints Kendall's τ between its order and the runs' final scores, matched by algorithm.", valueName: "ALGO=SCORE,..."))
+  var rankAgainst: String?
 
   func run() throws {
     // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
@@ -40,11 +43,13 @@ struct ReportCommand: ParsableCommand {
     let references = try reference.map(Self.parseReference)
     if compare == nil, !references.isEmpty { throw ValidationError("--reference draws a line on the --compare plot; add --compare FILE.svg") }
     let comparison = try compare.map { _ in try Self.comparisonPlot(runs, references: references) }
+    let ranking = try rankAgainst.map { try Self.ranking(runs, against: $0) }
     if !json {
       print("| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |")
       print("|---|---|---|---|---|---|---|---|---|")
     }
     for row in rows { print(row) }
+    if let ranking { print(ranking.text(json: json)) }
     var drawn: [String] = []
     for path in runs where plot {
       if let file = try Self.drawCurve(path) { drawn.append(file) }
@@ -54,6 +59,56 @@ struct ReportCommand: ParsableCommand {
       drawn.append(compare)
     }
     for file in drawn { FileHandle.standardError.write(Data("plot: \(file)\n".utf8)) }
+  }
+
+  /// The runs' order by final score beside a paper's, and Kendall's τ between them.
+  struct Ranking {
+    var algorithms: [String]
+    var ours: [Double]
+    var theirs: [Double]
+    var tau: KendallTau
+    func text(json: Bool) -> String {
+      func order(_ v: [Double]) -> String {
+        algorithms.indices.sorted { v[$0] > v[$1] }.map { algorithms[$0] }.joined(separator: " > ")
+      }
+      if json {
+        return JSONText.object([
+          ("kendall_tau", .number(tau.tau)), ("concordant", .integer(tau.concordant)), ("discordant", .integer(tau.discordant)),
+          ("order", .string(order(ours))), ("reference_order", .string(order(theirs))),
+        ]).description
+      }
+      return String(format: "Kendall τ = %.2f against the given scores (%d of %d pairs concordant, %d discordant): here %@; given %@",
+                    tau.tau, tau.concordant, tau.pairs, tau.discordant, order(ours), order(theirs))
+    }
+  }
+
+  /// Kendall's τ between the runs' final mean scores and `text` ("algo=score,...").
+  static func ranking(_ paths: [String], against text: String) throws -> Ranking {
+    var given: [String: Double] = [:]
+    for part in text.split(separator: ",") {
+      guard let (label, value) = try? parseReference(String(part)) else {
+        throw ValidationError("--rank-against takes ALGO=SCORE pairs separated by commas, e.g. \"bc=53.5,iql=67.5\"; got '\(part)'")
+      }
+      guard given[label] == nil else { throw ValidationError("--rank-against names \(label) twice") }
+      given[label] = value
+    }
+    var algorithms: [String] = [], ours: [Double] = [], theirs: [Double] = []
+    for path in paths {
+      let (_, summaries, _, _) = try load(path)
+      let finals = summaries.compactMap(\.finalNormalizedScore)
+      guard let algorithm = summaries.first?.algorithm, !finals.isEmpty else {
+        throw ValidationError("--rank-against: \(path) has no finished seed with a normalized score")
+      }
+      guard !algorithms.contains(algorithm) else { throw ValidationError("--rank-against: two runs of \(algorithm); rank one run per algorithm") }
+      guard let score = given[algorithm] else {
+        throw ValidationError("--rank-against gives no score for \(algorithm) (\(path)); it names \(given.keys.sorted().joined(separator: ", "))")
+      }
+      algorithms.append(algorithm)
+      ours.append(finals.reduce(0, +) / Double(finals.count))
+      theirs.append(score)
+    }
+    guard algorithms.count >= 2 else { throw ValidationError("--rank-against needs runs of at least two algorithms") }
+    return Ranking(algorithms: algorithms, ours: ours, theirs: theirs, tau: KendallTau(ours, theirs))
   }
 
   /// `LABEL=VALUE` of --reference.
