@@ -241,12 +241,17 @@ struct PolicyExport: ParsableCommand {
   func run() throws {
     let output = try OutputPath.resolve(out, outputAlias)
     if let generation, generation < 1 { throw ValidationError("--generation must be at least 1, got \(generation)") }
+    let (p, kind) = try Self.export(snapshot, name: name, metadata: generation.map { ["generation": String($0)] } ?? [:], to: output)
+    print("wrote \(output) (\(p.task) \(kind), from step \(p.metadata["step"] ?? "?"))")
+  }
+
+  /// Writes the snapshot at `snapshot` as a behaviour policy of the kind `name` names, recording its source and
+  /// `metadata` (`policy export`, `policy select --export`).
+  static func export(_ snapshot: String, name: String, metadata: [String: String], to output: String) throws -> (BehaviourPolicy, kind: String) {
     let p = try BehaviourPolicy.load(URL(fileURLWithPath: snapshot))
     let (_, kind) = try DatasetMaker.parse(name)
-    var meta = p.metadata
-    meta["source"] = snapshot
-    if let generation { meta["generation"] = String(generation) }
+    let meta = p.metadata.merging(["source": snapshot].merging(metadata) { $1 }) { $1 }
     try BehaviourPolicy.save(actor: p.actor, task: p.task, kind: kind, scaling: p.scaling, metadata: meta, to: URL(fileURLWithPath: output))
-    print("wrote \(output) (\(p.task) \(kind), from step \(meta["step"] ?? "?"))")
+    return (p, kind)
   }
 }

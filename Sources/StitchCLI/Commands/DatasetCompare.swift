@@ -64,8 +64,7 @@ struct DatasetCompare: ParsableCommand {
         ("return_mean", opt(r.returnMean)), ("return_std", opt(r.returnStd)), ("return_min", opt(r.returnMin)),
         ("return_max", opt(r.returnMax)), ("normalized_mean", opt(normalized(c, r.returnMean))),
       ])),
-      ("return_shift", opt(c.rows.first { $0.name == "return_mean" }?.shift)),
-      ("return_std_ratio", opt(c.rows.first { $0.name == "return_std" }?.stdRatio)),
+      ("return_shift", opt(c.returnShift)), ("return_std_ratio", opt(c.returnStdRatio)),
       ("dimensions", .array(c.dimensions.map { d in
         let known = d.referenceStd.isFinite
         return .object([
@@ -90,7 +89,7 @@ struct DatasetCompare: ParsableCommand {
     out += "compared: \(c.episodes) complete episodes, \(c.transitions) transitions, \(c.terminations) ending in a termination"
     out += c.leftOutTransitions > 0 ? "; \(c.leftOutTransitions) transitions of an unfinished trailing episode left out\n" : "\n"
     out += pad("", 22) + pad("dataset", 12) + pad("d4rl", 12) + "shift (σ) / ratio\n"
-    let shift = c.rows.first { $0.name == "return_mean" }?.shift, ratio = c.rows.first { $0.name == "return_std" }?.stdRatio
+    let shift = c.returnShift, ratio = c.returnStdRatio
     let lines: [(String, String, String, String)] = [
       ("episodes", String(c.episodes), r.episodes.map(String.init) ?? "n/a", rel(Double(c.episodes), r.episodes.map(Double.init))),
       ("mean episode length", f(c.meanEpisodeLength), f(r.meanEpisodeLength), rel(c.meanEpisodeLength, r.meanEpisodeLength)),

@@ -56,12 +56,8 @@ struct PolicySelect: ParsableCommand {
     reporter.finish()
     let best = PolicySelection.best(found)!
     if let export, let out {
-      let p = try BehaviourPolicy.load(best.snapshot)
-      let (_, kind) = try DatasetMaker.parse(export)
-      var meta = p.metadata
-      meta["source"] = best.snapshot.path
-      meta["selected_by"] = String(format: "stitch policy select --reference d4rl:%@ --transitions %d --seed %llu: distance %.4f", ref.name, transitions, seed, best.comparison.distance)
-      try BehaviourPolicy.save(actor: p.actor, task: p.task, kind: kind, scaling: p.scaling, metadata: meta, to: URL(fileURLWithPath: out))
+      let by = String(format: "stitch policy select --reference d4rl:%@ --transitions %d --seed %llu: distance %.4f", ref.name, transitions, seed, best.comparison.distance)
+      _ = try PolicyExport.export(best.snapshot.path, name: export, metadata: ["selected_by": by], to: out)
     }
     if let plot { try PolicySelect.writePlot(found, reference: ref, to: URL(fileURLWithPath: plot)) }
     if json {

@@ -100,7 +100,7 @@ public struct DatasetComparison: Sendable {
     terminations = complete.filter { ds.terminals[$0.start + $0.length - 1] }.count
     meanEpisodeLength = Double(transitions) / Double(episodes)
     let returns = complete.map(\.totalReturn)
-    (returnMean, returnStd) = DatasetComparison.meanStd(returns)
+    (returnMean, returnStd) = DatasetStatistics.meanStd(returns)
     returnMin = returns.min()!
     returnMax = returns.max()!
 
@@ -139,23 +139,22 @@ public struct DatasetComparison: Sendable {
     }
   }
 
+  /// (return mean − reference's) in reference stds; nil when the reference publishes no returns.
+  public var returnShift: Double? { reference.returnMean.flatMap { m in reference.returnStd.map { (returnMean - m) / $0 } } }
+  /// Return std over the reference's; nil when the reference publishes no returns.
+  public var returnStdRatio: Double? { reference.returnStd.map { returnStd / $0 } }
+
   /// The scalar rows: episodes, mean length, return mean/std/min/max, each beside the reference (nil where the
   /// reference publishes none); the return mean carries its shift in reference stds, the return std its ratio.
   public var rows: [Row] {
     let r = reference
-    let shift = r.returnMean.flatMap { m in r.returnStd.map { (returnMean - m) / $0 } }
     return [
       Row(name: "episodes", value: Double(episodes), reference: r.episodes.map(Double.init)),
       Row(name: "mean_episode_length", value: meanEpisodeLength, reference: r.meanEpisodeLength),
-      Row(name: "return_mean", value: returnMean, reference: r.returnMean, shift: shift),
-      Row(name: "return_std", value: returnStd, reference: r.returnStd, stdRatio: r.returnStd.map { returnStd / $0 }),
+      Row(name: "return_mean", value: returnMean, reference: r.returnMean, shift: returnShift),
+      Row(name: "return_std", value: returnStd, reference: r.returnStd, stdRatio: returnStdRatio),
       Row(name: "return_min", value: returnMin, reference: r.returnMin),
       Row(name: "return_max", value: returnMax, reference: r.returnMax),
     ]
-  }
-
-  static func meanStd(_ x: [Double]) -> (Double, Double) {
-    let m = x.reduce(0, +) / Double(x.count)
-    return (m, (x.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(x.count)).squareRoot())
   }
 }

@@ -86,18 +86,17 @@ public enum PolicySelection {
   /// depend on the order or the concurrency), calling `progress` after each with the number done.
   public static func evaluateAll(_ urls: [URL], reference: D4RLReference, transitions: Int, seed: UInt64, meanActions: Bool = false,
                                  concurrency: Int, progress: (@Sendable (Int) -> Void)? = nil) throws -> [Candidate] {
+    // Workers claim the next snapshot as they finish one (rollouts differ in length); one lock guards both counters.
     final class Results: @unchecked Sendable {
       let lock = NSLock()
       var items: [Result<Candidate, any Error>?]
-      var done = 0
+      var claimed = 0, done = 0
       init(_ n: Int) { items = Array(repeating: nil, count: n) }
     }
     let results = Results(urls.count)
-    let next = Results(0)  // its `done` counts claimed indices
-    let workers = max(1, min(concurrency, urls.count))
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+    DispatchQueue.concurrentPerform(iterations: max(1, min(concurrency, urls.count))) { _ in
       while true {
-        next.lock.lock(); let i = next.done; next.done += 1; next.lock.unlock()
+        results.lock.lock(); let i = results.claimed; results.claimed += 1; results.lock.unlock()
         guard i < urls.count else { return }
         let r = Result { try evaluate(urls[i], reference: reference, transitions: transitions, seed: seed, meanActions: meanActions) }
         results.lock.lock(); results.items[i] = r; results.done += 1; let d = results.done; results.lock.unlock()
