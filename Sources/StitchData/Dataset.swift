@@ -28,6 +28,39 @@ public struct Dataset: Sendable {
   /// episode, and unknown at an episode's last row (`TransitionRows`, `Batch.nextActionsKnown`). Transforms of
   /// `actions` (action scaling) must be applied to it too.
   public var nextActions: [Float]? = nil
+  /// Per-row columns D4RL keeps under `infos/` (Fu et al. 2020; `collect_data.py`, docs/facts.md §2a), by name
+  /// without the prefix: "qpos" and "qvel", the simulator state before the row's step (D4RL-v2's convention), and
+  /// "action_log_probs", the behaviour policy's log-density of the row's action. Row-aligned with the transitions;
+  /// loaders keep them through their row filters, and model-based training starts true-dynamics rollouts from them.
+  public var infos: [String: InfoColumn] = [:]
+
+  /// One `infos/` column: `width` values per row, row-major.
+  public struct InfoColumn: Sendable, Equatable {
+    public var width: Int
+    public var values: [Float]
+    public init(width: Int, values: [Float] = []) {
+      self.width = width
+      self.values = values
+    }
+    /// Row `i`'s values.
+    public func row(_ i: Int) -> ArraySlice<Float> { values[(i * width)..<((i + 1) * width)] }
+  }
+
+  /// The simulator state (qpos, qvel) recorded before row `i`'s step, when the dataset has both columns.
+  public func simulatorState(_ i: Int) -> (qpos: [Double], qvel: [Double])? {
+    guard let p = infos["qpos"], let v = infos["qvel"], i >= 0, i < count else { return nil }
+    return (p.row(i).map(Double.init), v.row(i).map(Double.init))
+  }
+
+  /// Keeps the rows of `keep` (in order) of every `infos` column (loaders' row filters).
+  public static func selectInfoRows(_ infos: [String: InfoColumn], _ keep: [Int]) -> [String: InfoColumn] {
+    infos.mapValues { c in
+      var out = InfoColumn(width: c.width)
+      out.values.reserveCapacity(keep.count * c.width)
+      for i in keep { out.values += c.row(i) }
+      return out
+    }
+  }
 
   public init(observationDim: Int, actionDim: Int, observations: [Float] = [], actions: [Float] = [], rewards: [Float] = [],
               nextObservations: [Float] = [], terminals: [Bool] = [], timeouts: [Bool] = [], metadata: [String: String] = [:]) {
@@ -92,6 +125,9 @@ public struct Dataset: Sendable {
     if actions.count != n * actionDim { problems.append("actions hold \(actions.count) values, expected \(n)×\(actionDim)") }
     if let nextActions, nextActions.count != n * actionDim { problems.append("next actions hold \(nextActions.count) values, expected \(n)×\(actionDim)") }
     if terminals.count != n || timeouts.count != n { problems.append("terminals/timeouts have \(terminals.count)/\(timeouts.count) rows, expected \(n)") }
+    for (name, c) in infos.sorted(by: { $0.key < $1.key }) where c.width < 1 || c.values.count != n * c.width {
+      problems.append("infos/\(name) holds \(c.values.count) values, expected \(n)×\(c.width)")
+    }
     if terminals.count == timeouts.count, let i = terminals.indices.first(where: { terminals[$0] && timeouts[$0] }) { problems.append("row \(i) is both terminal and timeout") }
     return problems
   }

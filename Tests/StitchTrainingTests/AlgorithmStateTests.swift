@@ -21,6 +21,16 @@ import Testing
       let config = try ConfigResolver.resolve(A.defaultConfiguration, overrides: overrides)
       var agent = A(configuration: config, task: AlgorithmStateTests.task, rng: RandomStream(seed: 3))
       var rng = RandomStream(seed: 4)
+      if var consumer = agent as? any DatasetConsumer {
+        // Model-based agents draw rollout starts from a dataset of the task's widths.
+        var ds = Dataset(observationDim: 3, actionDim: 2)
+        for _ in 0..<20 {
+          ds.append(observation: Tensor.normal([3], using: &rng).scalars, action: Tensor.uniform([2], in: -1...1, using: &rng).scalars,
+                    reward: 0, nextObservation: Tensor.normal([3], using: &rng).scalars, terminal: false, timeout: false)
+        }
+        try consumer.prepare(dataset: ds, normalizer: ObservationNormalizer(identity: 3), rewardScale: 1)
+        agent = consumer as! A
+      }
       var batch = Batch(size: 8, observationDim: 3, actionDim: 2)
       for _ in 0..<4 {
         batch.observations = Tensor.normal([8, 3], using: &rng)
@@ -82,6 +92,9 @@ import Testing
     ("sacn", ["hidden_sizes=[8,8]", "critics=3"]),
     ("edac", ["hidden_sizes=[8,8]", "critics=3"]),
     ("sac", ["hidden_sizes=[8,8]"]),
+    ("mbpo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
+    ("mopo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
+    ("ravl", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2) + ["critics=3"]),
   ]
 
   @Test(arguments: cases)

@@ -57,6 +57,9 @@ import Testing
     ("rebrac", ["hidden_sizes=[8,8]"]),
     ("sacn", ["hidden_sizes=[8,8]", "critics=3"]),
     ("edac", ["hidden_sizes=[8,8]", "critics=3"]),
+    ("mbpo", ModelBasedFixtures.pendulum),
+    ("mopo", ModelBasedFixtures.pendulum),
+    ("ravl", ModelBasedFixtures.pendulum + ["critics=3"]),
   ]
 
   @Test(arguments: 0..<cases.count) func stoppedAtAnOddStepAndResumedEqualsUninterrupted(_ index: Int) throws {
@@ -113,7 +116,8 @@ import Testing
     }
   }
 
-  static let cases: [(String, [String])] = ResumeEveryAlgorithmTests.cases
+  /// The model-free ones: a model-based agent's online phase is not defined yet (issue 24 adds fine-tuning).
+  static let cases: [(String, [String])] = ResumeEveryAlgorithmTests.cases.filter { !["mbpo", "mopo", "ravl"].contains($0.0) }
 
   @Test(arguments: 0..<cases.count, [5, 8, 13]) func stoppedInEitherPhaseAndResumedEqualsUninterrupted(_ index: Int, _ stopAt: Int) throws {
     let (id, overrides) = Self.cases[index]

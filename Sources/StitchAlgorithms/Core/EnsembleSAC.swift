@@ -1,3 +1,4 @@
+import Foundation
 import StitchData
 import StitchNN
 
@@ -30,6 +31,8 @@ public struct EnsembleSAC: AlgorithmState {
     /// EDAC's diversity loss L_div(critics, s, a), added to the critic loss with weight `eta` when eta > 0 (nil
     /// for SAC-N).
     public var diversity: (@Sendable (EnsembleMLP, Tensor, Tensor) -> Tensor)? = nil
+    /// α₀ (CORL: 1; the edge-of-reach code's RAVL: 0.1).
+    public var initialTemperature: Float = 1
   }
 
   let settings: Settings
@@ -57,7 +60,7 @@ public struct EnsembleSAC: AlgorithmState {
     critics.layers[last].weight = Tensor.uniform(critics.layers[last].weight.shape, in: -3e-3...3e-3, using: &initRNG)
     critics.layers[last].bias = Tensor.uniform(critics.layers[last].bias.shape, in: -3e-3...3e-3, using: &initRNG)
     targetCritics = critics
-    logTemperature = Tensor([0])
+    logTemperature = Tensor([Float(Foundation.log(Double(settings.initialTemperature)))])
     actorOptimizer = Adam(learningRate: settings.actorLearningRate)
     criticOptimizer = Adam(learningRate: settings.criticLearningRate)
     temperatureOptimizer = Adam(learningRate: settings.temperatureLearningRate)

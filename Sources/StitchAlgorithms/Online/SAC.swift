@@ -34,6 +34,7 @@ public struct SAC: Algorithm, AlgorithmState {
   public static var defaultConfiguration: Configuration { Configuration() }
 
   let config: Configuration
+  let variant: Variant
   let targetEntropy: Float
   var actor: MLP
   var critics, targetCritics: CriticEnsemble
@@ -42,8 +43,26 @@ public struct SAC: Algorithm, AlgorithmState {
   var noise: RandomStream
   var updates = 0
 
+  /// What a reference implementation changes in SAC beyond the configuration's keys (OfflineRL-Kit's SAC, under
+  /// MBPO and MOPO, `offlinerlkit/policy/model_free/sac.py` and `modules/dist_module.py`): log σ clamped to
+  /// [−5, 2] instead of [−20, 2], α = min(exp log α, 1), and a cosine schedule of the actor's learning rate over
+  /// `actorScheduleEpochs` epochs of `epochLength` updates (PyTorch `CosineAnnealingLR`, stepped after every epoch).
+  /// Derived from the owning algorithm's configuration, so it is not checkpointed.
+  public struct Variant: Sendable {
+    public var logStdMin: Float = -20
+    public var maxTemperature: Float? = nil
+    public var actorScheduleEpochs = 0
+    public var epochLength = 1000
+    public init() {}
+  }
+
   public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
+    self.init(configuration: configuration, variant: Variant(), task: task, rng: rng)
+  }
+
+  public init(configuration: Configuration, variant: Variant, task: TaskSpec, rng: RandomStream) {
     config = configuration
+    self.variant = variant
     targetEntropy = -Float(task.actionDim)
     var initRNG = rng.child(named: "init")
     actor = MLP(inputSize: task.observationDim, hiddenSizes: configuration.hiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
@@ -58,16 +77,22 @@ public struct SAC: Algorithm, AlgorithmState {
   }
 
   /// The policy's tanh-Gaussian at `observations`.
-  static func policy(_ actor: MLP, _ observations: Tensor) -> TanhGaussian {
+  static func policy(_ actor: MLP, _ observations: Tensor, logStdMin: Float = -20) -> TanhGaussian {
     let out = actor(observations)
     let d = out.shape[1] / 2
-    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
+    return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: logStdMin, max: 2))
   }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
     updates += 1
-    let alpha = logTemperature.exp().scalar
-    let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations).sampleWithLogProbability(using: &noise)
+    if variant.actorScheduleEpochs > 0 {
+      let epoch = Float((updates - 1) / variant.epochLength)
+      actorOptimizer.learningRate = config.actorLearningRate * (1 + Foundation_cos(Float.pi * epoch / Float(variant.actorScheduleEpochs))) / 2
+    }
+    var alpha = logTemperature.exp().scalar
+    if let cap = variant.maxTemperature { alpha = Swift.min(alpha, cap) }
+    let logStdMin = variant.logStdMin
+    let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations, logStdMin: logStdMin).sampleWithLogProbability(using: &noise)
     let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
@@ -78,7 +103,7 @@ public struct SAC: Algorithm, AlgorithmState {
     var sampleNoise = noise
     var logProbForAlpha = Tensor(0)
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
-      let (a, logProb) = SAC.policy(actor, batch.observations).sampleWithLogProbability(using: &sampleNoise)
+      let (a, logProb) = SAC.policy(actor, batch.observations, logStdMin: logStdMin).sampleWithLogProbability(using: &sampleNoise)
       logProbForAlpha = logProb.detached()
       return (logProb * alpha - critics(batch.observations, a).min(axis: 0)).mean()
     }
@@ -97,7 +122,7 @@ public struct SAC: Algorithm, AlgorithmState {
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
-    let dist = SAC.policy(actor, observations)
+    let dist = SAC.policy(actor, observations, logStdMin: variant.logStdMin)
     return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
   }
 
@@ -121,6 +146,7 @@ public struct SAC: Algorithm, AlgorithmState {
 import Glibc
 #endif
 @inline(__always) func Foundation_log(_ x: Double) -> Double { log(x) }
+@inline(__always) func Foundation_cos(_ x: Float) -> Float { cos(x) }
 
 extension SAC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {

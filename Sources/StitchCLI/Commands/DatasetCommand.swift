@@ -135,7 +135,8 @@ struct DatasetInfo: ParsableCommand {
     discussion: """
       With --json prints one object with the keys transitions, episodes, observation_dim, action_dim, return_mean,
       return_std, return_min, return_max, terminals and timeouts (the flags as the file holds them),
-      closed_unfinished_episodes (episodes the file leaves unfinished, which loading ends with a timeout), tq, saco,
+      closed_unfinished_episodes (episodes the file leaves unfinished, which loading ends with a timeout), infos (the
+      file's infos/ columns with their widths), simulator_states (whether infos/qpos and infos/qvel are there), tq, saco,
       and normalized_score when the environment is
       known (from --env or the file's metadata). tq is the normalized average episode return in [0, 1] (Schweighofer
       et al. 2022, "A Dataset Perspective on Offline RL", TQ) when reference returns are known; saco is the number of
@@ -181,6 +182,8 @@ struct DatasetInfo: ParsableCommand {
         ("tq", tq.map(JSONText.number) ?? .null), ("saco", saco.map(JSONText.number) ?? .null),
       ]
       if let score { pairs.append(("normalized_score", .number(score))) }
+      pairs.append(("infos", .object(ds.infos.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value.width)) })))
+      pairs.append(("simulator_states", .bool(ds.infos["qpos"] != nil && ds.infos["qvel"] != nil)))
       pairs.append(("notes", .array(report.notes.map { .string($0) })))
       print(JSONText.object(pairs))
       return
@@ -192,6 +195,9 @@ struct DatasetInfo: ParsableCommand {
       print("fix-up:         \(report.closedUnfinishedEpisodes) unfinished episode\(report.closedUnfinishedEpisodes == 1 ? "" : "s") closed with a timeout on loading")
     }
     print("widths:         observation \(s.observationDim), action \(s.actionDim)")
+    let infoList = ds.infos.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value.width))" }
+    print("infos:          " + (infoList.isEmpty ? "none" : infoList.joined(separator: ", "))
+      + (ds.infos["qpos"] != nil && ds.infos["qvel"] != nil ? "; simulator states present (true-dynamics rollouts can start from them)" : "; no simulator states"))
     print(String(format: "episode return: mean %.2f, std %.2f, min %.2f, max %.2f", s.returnMean, s.returnStd, s.returnMin, s.returnMax))
     if let score { print(String(format: "normalized:     %.1f (%@)", score, task ?? "")) }
     if let saco { print(String(format: "SACo:           %.4f (unique state-action pairs relative to %@)", saco, sacoReference ?? "")) }

@@ -42,8 +42,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
 
 /// The D4RL HDF5 layout (Fu et al. 2020; d4rl/offline_env.py `get_dataset`, docs/facts.md §2a): top-level
 /// `observations` (N, obs), `actions` (N, act), `rewards` (N,) or (N, 1), `terminals`, `timeouts`, optional
-/// `next_observations`; `infos/*` and `metadata/*` are not needed for training and are ignored (string metadata
-/// under `metadata/` is kept in `Dataset.metadata`).
+/// `next_observations`; `infos/*` float columns of N rows (`infos/qpos`, `infos/qvel`, `infos/action_log_probs`,
+/// `infos/goal`) are kept in `Dataset.infos` through every row filter, others are skipped with a note; string
+/// metadata under `metadata/` is kept in `Dataset.metadata`.
 public enum D4RLFile {
   /// Reads a D4RL-layout file.
   ///
@@ -91,6 +92,15 @@ public enum D4RLFile {
     var ds = Dataset(observationDim: od, actionDim: ad)
     ds.metadata["source_file"] = path
     for key in file.children(of: "metadata") { if let s = file.readString("metadata/\(key)") { ds.metadata[key] = s } }
+    var infos: [String: Dataset.InfoColumn] = [:]
+    for key in file.children(of: "infos") {
+      guard let column = try? file.readFloats("infos/\(key)"), column.shape.count == 1 || column.shape.count == 2,
+            column.shape.first == n, (column.shape.count == 1 || column.shape[1] > 0) else {
+        report.notes.append("skipped 'infos/\(key)': not a float column of \(n) rows")
+        continue
+      }
+      infos[key] = Dataset.InfoColumn(width: column.shape.count == 2 ? column.shape[1] : 1, values: column.values)
+    }
     let isTerminal = term.values.map { $0 != 0 }, isTimeout = timeouts.values.map { $0 != 0 }
     report.fileTerminals = isTerminal.filter { $0 }.count
     report.fileTimeouts = isTimeout.filter { $0 }.count
@@ -101,6 +111,7 @@ public enum D4RLFile {
       ds.nextObservations = next
       ds.terminals = isTerminal
       ds.timeouts = zip(isTimeout, isTerminal).map { $0 && !$1 }
+      ds.infos = infos
       if file.exists("next_actions") {
         let na = try file.readFloats("next_actions")
         guard na.shape == act.shape else { throw fail("'next_actions' has shape \(na.shape), 'actions' \(act.shape)") }
@@ -111,11 +122,13 @@ public enum D4RLFile {
       ds.observations.reserveCapacity(n * od); ds.nextObservations.reserveCapacity(n * od); ds.actions.reserveCapacity(n * ad)
       var nextActions: [Float] = []
       nextActions.reserveCapacity(n * ad)
+      var kept: [Int] = []
       for i in 0..<max(n - 1, 0) {
         if isTimeout[i] {
           if ds.count > 0, !ds.terminals[ds.count - 1] { ds.timeouts[ds.count - 1] = true }
           continue
         }
+        kept.append(i)
         ds.observations += obs.values[(i * od)..<((i + 1) * od)]
         ds.nextObservations += obs.values[((i + 1) * od)..<((i + 2) * od)]
         ds.actions += act.values[(i * ad)..<((i + 1) * ad)]
@@ -125,6 +138,7 @@ public enum D4RLFile {
         ds.timeouts.append(false)
       }
       ds.nextActions = nextActions
+      ds.infos = Dataset.selectInfoRows(infos, kept)
     }
     try dropOrRefuseNonFinite(&ds, path: path, options: options, report: &report)
     if ds.count > 0, !ds.terminals[ds.count - 1], !ds.timeouts[ds.count - 1] {
@@ -153,6 +167,7 @@ public enum D4RLFile {
     var out = Dataset(observationDim: ds.observationDim, actionDim: ds.actionDim, metadata: ds.metadata)
     let ad = ds.actionDim
     var nextActions: [Float]? = ds.nextActions.map { _ in [] }
+    var kept: [Int] = []
     for i in 0..<ds.count {
       guard keep[i] else {
         // A dropped row ends its episode: the kept row before it (same episode) becomes its last, a timeout (the
@@ -168,8 +183,10 @@ public enum D4RLFile {
                  nextObservation: Array(ds.nextObservations[(i * ds.observationDim)..<((i + 1) * ds.observationDim)]),
                  terminal: ds.terminals[i], timeout: ds.timeouts[i])
       if let column = ds.nextActions { nextActions! += column[(i * ad)..<((i + 1) * ad)] }
+      kept.append(i)
     }
     out.nextActions = nextActions
+    out.infos = Dataset.selectInfoRows(ds.infos, kept)
     ds = out
     report.droppedNonFinite = bad.count
     report.notes.append("dropped \(bad.count) transitions with NaN or infinite values (first at row \(first)); \(report.episodesCutAtDroppedRows) episodes end before a dropped row (marked as timeouts)")
@@ -191,6 +208,10 @@ public enum D4RLFile {
       try ds.nextObservations.withUnsafeBufferPointer { try file.writeFloats("next_observations", shape: [ds.count, ds.observationDim], values: $0) }
       if let nextActions = ds.nextActions {
         try nextActions.withUnsafeBufferPointer { try file.writeFloats("next_actions", shape: [ds.count, ds.actionDim], values: $0) }
+      }
+      for (name, column) in ds.infos.sorted(by: { $0.key < $1.key }) {
+        let shape = column.width == 1 ? [ds.count] : [ds.count, column.width]
+        try column.values.withUnsafeBufferPointer { try file.writeFloats("infos/\(name)", shape: shape, values: $0) }
       }
       try file.writeBools("terminals", values: ds.terminals)
       try file.writeBools("timeouts", values: ds.timeouts)

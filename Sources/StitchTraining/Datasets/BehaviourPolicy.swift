@@ -113,13 +113,23 @@ public struct BehaviourPolicy: Sendable {
   /// A stochastic (exploring) or deterministic action in environment units.
   /// - Throws: `TensorError.shapeMismatch` when `observation` is not as wide as the policy's input.
   public func act(_ observation: [Double], exploring: Bool, rng: inout RandomStream) throws -> [Double] {
+    try actWithLogProbability(observation, exploring: exploring, rng: &rng).action
+  }
+
+  /// An action as `act` draws it (the same random numbers) and the policy's log-density of it, as D4RL records
+  /// `infos/action_log_probs`: the tanh-Gaussian density of the action in the policy's [−1, 1] box (for a
+  /// deterministic action, the density at the mode).
+  public func actWithLogProbability(_ observation: [Double], exploring: Bool, rng: inout RandomStream) throws -> (action: [Double], logProbability: Double) {
     guard observation.count == actor.inputSize else {
       throw TensorError.shapeMismatch("behaviour policy \(task)-\(kind) takes \(actor.inputSize)-wide observations, got \(observation.count)")
     }
     let out = try checkingShapes { actor(Tensor(shape: [1, observation.count], scalars: observation.map(Float.init))) }
     let d = out.shape[1] / 2
     let dist = TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: -20, max: 2))
-    let a = exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
-    return scaling.toEnvironment(a.scalars)
+    if exploring {
+      let (a, logProb) = dist.sampleWithLogProbability(using: &rng)
+      return (scaling.toEnvironment(a.scalars), Double(logProb.scalars[0]))
+    }
+    return (scaling.toEnvironment(dist.mode.scalars), Double(dist.logProbability(preTanh: dist.base.mean).scalars[0]))
   }
 }

@@ -103,6 +103,7 @@ public enum DatasetMaker {
       let b = try make("\(family)-expert\(v)", size: size, seed: seed &+ 1, progress: progress)
       a.observations += b.observations; a.actions += b.actions; a.rewards += b.rewards
       a.nextObservations += b.nextObservations; a.terminals += b.terminals; a.timeouts += b.timeouts
+      for key in a.infos.keys { if let extra = b.infos[key] { a.infos[key]!.values += extra.values } else { a.infos[key] = nil } }
       a.metadata["dataset"] = name
       a.metadata["policy"] = "\(family)-medium\(v) + \(family)-expert\(v)"
       return a
@@ -159,16 +160,31 @@ public enum DatasetMaker {
     var actions = root.child(named: "actions")
     let resets = root.child(named: "env")
     var ds = Dataset(observationDim: env.observationSpace.size, actionDim: env.actionSpace.size)
+    // D4RL's infos: the simulator state before each step (MuJoCo tasks) and the behaviour policy's log-density
+    // of the action (a uniform random action's is −Σ log(high − low)).
+    let simulation = (env as? any MuJoCoTask)?.simulation
+    if let simulation {
+      ds.infos["qpos"] = Dataset.InfoColumn(width: simulation.nq)
+      ds.infos["qvel"] = Dataset.InfoColumn(width: simulation.nv)
+    }
+    ds.infos["action_log_probs"] = Dataset.InfoColumn(width: 1)
+    let uniformLogDensity = -zip(env.actionSpace.low, env.actionSpace.high).reduce(0.0) { $0 + log($1.1 - $1.0) }
     var episode = 0
     func resetSeed() -> UInt64 { var s = resets.split(UInt64(episode)); return s.next() }
     var obs = try env.reset(seed: resetSeed()).observation
     while ds.count < size {
-      let a: [Double]
-      if let policy { a = try policy.act(obs, exploring: !meanActions, rng: &actions) } else {
+      let a: [Double], logProbability: Double
+      if let policy { (a, logProbability) = try policy.actWithLogProbability(obs, exploring: !meanActions, rng: &actions) } else {
         a = env.actionSpace.low.indices.map { i in
           env.actionSpace.low[i] + Double(actions.nextFloat()) * (env.actionSpace.high[i] - env.actionSpace.low[i])
         }
+        logProbability = uniformLogDensity
       }
+      if let simulation {
+        ds.infos["qpos"]!.values += simulation.qpos.map(Float.init)
+        ds.infos["qvel"]!.values += simulation.qvel.map(Float.init)
+      }
+      ds.infos["action_log_probs"]!.values.append(Float(logProbability))
       let s = try env.step(a)
       let cut = ds.count + 1 == size && !s.terminated
       ds.append(observation: obs.map(Float.init), action: a.map(Float.init), reward: Float(s.reward),
