@@ -68,6 +68,8 @@ public struct DynamicsTrainingReport: Codable, Sendable {
   public var stopReason: String
   public var trainRows: Int
   public var holdoutRows: Int
+  /// The dataset rows held out (for `stitch dynamics eval` on the same file).
+  public var holdoutRowIndices: [Int]
   /// Each member's best holdout MSE (the weights it ends with).
   public var bestHoldoutMSE: [Double]
   public var elites: [Int]
@@ -111,7 +113,8 @@ public enum DynamicsTraining {
   /// - Throws: `DynamicsError` for unsound settings, a dataset too small to split, or a loss that is not finite
   ///   (naming the epoch).
   public static func train(_ ds: Dataset, configuration c: DynamicsTrainingConfiguration, seed: UInt64,
-                           shouldStop: () -> Bool = { false }, progress: ((DynamicsEpoch) -> Void)? = nil) throws -> (DynamicsEnsemble, DynamicsTrainingReport) {
+                           shouldStop: () -> Bool = { false }, batchProgress: ((_ epoch: Int, _ batch: Int, _ batches: Int) -> Void)? = nil,
+                           progress: ((DynamicsEpoch) -> Void)? = nil) throws -> (DynamicsEnsemble, DynamicsTrainingReport) {
     if let problem = c.problems.first { throw DynamicsError("dynamics settings: \(problem)") }
     guard ds.count >= 2 else { throw DynamicsError("a dynamics model needs at least 2 transitions to split off a holdout; the dataset has \(ds.count)") }
     let start = Date()
@@ -172,6 +175,7 @@ public enum DynamicsTraining {
         lossSum += Double(loss)
         batches += 1
         batchStart += b
+        batchProgress?(epoch, batches, (nTrain + c.batchSize - 1) / c.batchSize)
       }
       let mse = model.holdoutMSE(scaledInputs: holdoutInputs, targets: holdoutTargets)
       for m in 0..<e {
@@ -200,6 +204,7 @@ public enum DynamicsTraining {
     copyMembers(Array(0..<e), from: best, into: &model)
     model.elites = Array((0..<e).sorted { bestLoss[$0] < bestLoss[$1] }.prefix(c.elites))
     let report = DynamicsTrainingReport(epochs: epochs, stopReason: stopReason, trainRows: nTrain, holdoutRows: holdoutRows.count,
+                                        holdoutRowIndices: holdoutRows,
                                         bestHoldoutMSE: bestLoss, elites: model.elites, seconds: Date().timeIntervalSince(start))
     return (model, report)
   }
