@@ -123,8 +123,11 @@ public struct EnsembleSAC: AlgorithmState {
     let eta = settings.eta
     let diversity = eta > 0 ? settings.diversity : nil
     var diversityValue: Float = 0
+    var predicted = Tensor(0)
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
-      var loss = (Self.q(q, batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
+      let qa = Self.q(q, batch.observations, batch.actions)
+      predicted = qa.detached()
+      var loss = (qa - target).square().mean(axis: 1).sum()
       if let diversity {
         let d = diversity(q, batch.observations, batch.actions)
         diversityValue = d.detached().scalar
@@ -136,7 +139,13 @@ public struct EnsembleSAC: AlgorithmState {
     targetCritics.moveTowards(self.critics, rate: settings.targetUpdateRate)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha)]
     if diversity != nil { metrics["diversity_loss"] = Double(diversityValue) }
+    metrics.merge(QStatistics.of(predicted)) { $1 }
     return metrics
+  }
+
+  /// V(s) = minᵢ Qᵢ(s, μ(s)) at the policy's mode, `[B]` (logged at model rollouts' last states).
+  public func value(_ observations: Tensor) -> Tensor {
+    Self.q(critics, observations, Self.policy(actor, observations).mode).min(axis: 0)
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {

@@ -26,7 +26,7 @@ public protocol ModelBasedSACRecipe: Sendable {
 /// 50,000 every 1000 updates, buffer of 5 epochs). No state normalisation (OfflineRL-Kit trains on raw states).
 /// Differences from the reference: the policy's log-density uses the exact tanh correction of `TanhGaussian`
 /// (OfflineRL-Kit: log(1 − a² + 1e-6)); the two critics share one Adam (per-parameter, so the same steps).
-public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmState, DatasetConsumer {
+public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
   public struct Configuration: Codable, Sendable {
     public var discount: Float = 0.99
     public var targetUpdateRate: Float = 0.005
@@ -46,6 +46,10 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
     public var rolloutFrequency = 1000
     public var modelRetainEpochs = 5
     public var realRatio = 0.05
+    /// "model" (the learned ensemble of `dynamics_model`) or "true" (the simulator; docs/model-based.md).
+    public var dynamics = "model"
+    /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator (the edge-of-reach paper's Figure 1).
+    public var dynamicsMix = 0.0
 
     var rolloutSettings: ModelRolloutSettings {
       var s = ModelRolloutSettings()
@@ -55,6 +59,8 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
       s.rolloutFrequency = rolloutFrequency
       s.modelRetainEpochs = modelRetainEpochs
       s.realRatio = realRatio
+      s.dynamics = dynamics
+      s.dynamicsMix = dynamicsMix
       return s
     }
   }
@@ -94,11 +100,16 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
   public mutating func update(on batch: Batch) throws -> Metrics {
     var mixed = batch
     let sac = self.sac
-    let rolloutMetrics = try rollouts.mix(into: &mixed) { obs, rng in sac.act(obs, exploring: true, rng: &rng) }
+    let rolloutMetrics = try rollouts.mix(into: &mixed, policy: { obs, rng in sac.act(obs, exploring: true, rng: &rng) },
+                                          value: { sac.value($0) })
     var metrics = try self.sac.update(on: mixed)
     metrics.merge(rolloutMetrics) { $1 }
     return metrics
   }
+
+  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
+  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
+  public var trueDynamicsNote: String? { rollouts.startStateNote }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     sac.act(observations, exploring: exploring, rng: &rng)

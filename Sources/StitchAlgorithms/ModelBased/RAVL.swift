@@ -14,7 +14,7 @@ import StitchTensor
 /// k = 5 rollout steps, r = 0.05 real ratio, η = 1; α from 0.1, learning rates 3e-4, γ 0.99, τ 5e-3, 3 × 256,
 /// 50,000 rollouts per epoch of 1000 updates, 5 epochs kept (docs/facts-2.md §1d). Differences from the
 /// reference: start states are drawn with replacement (EOR: without) and networks are initialised as CORL's EDAC.
-public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer {
+public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
   public struct Configuration: Codable, Sendable {
     /// N, critics in the ensemble.
     public var critics = 10
@@ -35,6 +35,10 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer {
     public var modelRetainEpochs = 5
     /// r, the fraction of every minibatch from the dataset.
     public var realRatio = 0.05
+    /// "model" (the learned ensemble of `dynamics_model`) or "true" (the simulator; docs/model-based.md).
+    public var dynamics = "model"
+    /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator (the edge-of-reach paper's Figure 1).
+    public var dynamicsMix = 0.0
 
     var rolloutSettings: ModelRolloutSettings {
       var s = ModelRolloutSettings()
@@ -44,6 +48,8 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer {
       s.rolloutFrequency = rolloutFrequency
       s.modelRetainEpochs = modelRetainEpochs
       s.realRatio = realRatio
+      s.dynamics = dynamics
+      s.dynamicsMix = dynamicsMix
       return s
     }
   }
@@ -75,11 +81,16 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer {
     updates += 1
     var mixed = batch
     let core = self.core
-    let rolloutMetrics = try rollouts.mix(into: &mixed) { obs, rng in core.act(obs, exploring: true, rng: &rng) }
+    let rolloutMetrics = try rollouts.mix(into: &mixed, policy: { obs, rng in core.act(obs, exploring: true, rng: &rng) },
+                                          value: { core.value($0) })
     var metrics = try self.core.update(on: mixed)
     metrics.merge(rolloutMetrics) { $1 }
     return metrics
   }
+
+  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
+  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
+  public var trueDynamicsNote: String? { rollouts.startStateNote }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     core.act(observations, exploring: exploring, rng: &rng)

@@ -95,8 +95,11 @@ public struct SAC: Algorithm, AlgorithmState {
     let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations, logStdMin: logStdMin).sampleWithLogProbability(using: &noise)
     let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
     let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    var predicted = Tensor(0)
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
-      (q(batch.observations, batch.actions) - target).square().mean(axis: 1).sum()
+      let qa = q(batch.observations, batch.actions)
+      predicted = qa.detached()
+      return (qa - target).square().mean(axis: 1).sum()
     }
     criticOptimizer.update(&critics, along: criticGrad)
     let critics = self.critics
@@ -111,6 +114,7 @@ public struct SAC: Algorithm, AlgorithmState {
     actorOptimizer.update(&actor, along: actorGrad)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
                             "entropy": Double(-logProbForAlpha.mean().scalar)]
+    metrics.merge(QStatistics.of(predicted)) { $1 }
     if config.autoTemperature {
       let entropyGap = (logProbForAlpha + targetEntropy).mean().scalar
       let (alphaLoss, alphaGrad) = try valueWithGradient(at: logTemperature) { logAlpha in -(logAlpha * entropyGap).sum() }
@@ -124,6 +128,11 @@ public struct SAC: Algorithm, AlgorithmState {
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     let dist = SAC.policy(actor, observations, logStdMin: variant.logStdMin)
     return exploring ? dist.sampleWithLogProbability(using: &rng).action : dist.mode
+  }
+
+  /// V(s) = minᵢ Qᵢ(s, μ(s)) at the policy's mode, `[B]` (logged at model rollouts' last states).
+  public func value(_ observations: Tensor) -> Tensor {
+    critics(observations, SAC.policy(actor, observations, logStdMin: variant.logStdMin).mode).min(axis: 0)
   }
 
   /// The actor network (for exporting behaviour policies).

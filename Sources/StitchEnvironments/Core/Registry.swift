@@ -12,6 +12,7 @@ public enum EnvironmentRegistry {
     var list: [Entry] = [
       Entry(id: "Pendulum-v1", summary: "classic control: swing up a pendulum (3-dim obs, 1-dim action)", make: { Pendulum() }),
       Entry(id: "MountainCarContinuous-v0", summary: "classic control: drive up a hill (2-dim obs, 1-dim action)", make: { MountainCarContinuous() }),
+      Entry(id: "PointReach-v0", summary: "toy: a point moving toward a goal, the edge-of-reach analogue (2-dim obs, 2-dim action)", make: { PointReach() }),
     ]
     for version in [4, 5] {
       list += [

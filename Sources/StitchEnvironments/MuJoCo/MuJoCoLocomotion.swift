@@ -129,6 +129,14 @@ public struct MuJoCoLocomotion<Robot: LocomotionRobot>: Environment, SimulatorSt
 /// Environments whose simulator state can be set from (qpos, qvel) for deterministic replay.
 public protocol SimulatorStateSettable: Environment {
   mutating func setState(qpos: [Double], qvel: [Double]) throws
+  /// The observation of the current state.
+  var observation: [Double] { get }
+  /// The current (qpos, qvel).
+  var simulatorState: (qpos: [Double], qvel: [Double]) { get }
+}
+
+extension MuJoCoLocomotion {
+  public var simulatorState: (qpos: [Double], qvel: [Double]) { (simulation.qpos, simulation.qvel) }
 }
 
 extension EnvironmentRegistry {
@@ -138,6 +146,15 @@ extension EnvironmentRegistry {
   public static func make(_ id: String, qpos: [Double], qvel: [Double]) throws -> any Environment {
     let env = try make(id)
     return try place(env, qpos: qpos, qvel: qvel)
+  }
+
+  /// A fresh environment for `id` without its time limit whose simulator state can be set and read (the MuJoCo
+  /// tasks), for stepping from arbitrary states (true-dynamics rollouts); nil for tasks that cannot.
+  public static func makeSettable(_ id: String) throws -> (any SimulatorStateSettable)? {
+    guard let entry = entries.first(where: { $0.id == id }) ?? entries.first(where: { $0.id.lowercased() == id.lowercased() }) else {
+      throw EnvironmentError.unknownEnvironment(id, known: ids)
+    }
+    return try entry.make() as? any SimulatorStateSettable
   }
 
   static func place<E: Environment>(_ env: E, qpos: [Double], qvel: [Double]) throws -> any Environment {

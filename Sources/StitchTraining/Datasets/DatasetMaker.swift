@@ -71,7 +71,8 @@ public enum DatasetMaker {
     // MuJoCo families roll out in the v4 tasks: D4RL's v2 datasets came from the v3 environments, whose dynamics
     // and rewards v4 keeps (Gymnasium's v4 only moved to the `mujoco` bindings).
     let known = ["pendulum": "Pendulum-v1", "mountaincarcontinuous": "MountainCarContinuous-v0", "hopper": "Hopper-v4",
-                 "halfcheetah": "HalfCheetah-v4", "walker2d": "Walker2d-v4", "ant": "Ant-v4"]
+                 "halfcheetah": "HalfCheetah-v4", "walker2d": "Walker2d-v4", "ant": "Ant-v4",
+                 "pointreach": "PointReach-v0"]
     guard let id = known[family.lowercased()] else {
       throw MakeError.badName("no dataset recipe for '\(family)'; available: \(known.keys.sorted().joined(separator: ", "))")
     }
@@ -162,10 +163,11 @@ public enum DatasetMaker {
     var ds = Dataset(observationDim: env.observationSpace.size, actionDim: env.actionSpace.size)
     // D4RL's infos: the simulator state before each step (MuJoCo tasks) and the behaviour policy's log-density
     // of the action (a uniform random action's is −Σ log(high − low)).
-    let simulation = (env as? any MuJoCoTask)?.simulation
-    if let simulation {
-      ds.infos["qpos"] = Dataset.InfoColumn(width: simulation.nq)
-      ds.infos["qvel"] = Dataset.InfoColumn(width: simulation.nv)
+    let settable = env as? any SimulatorStateSettable
+    let widths = settable.map { (qpos: $0.simulatorState.qpos.count, qvel: $0.simulatorState.qvel.count) }
+    if let widths {
+      ds.infos["qpos"] = Dataset.InfoColumn(width: widths.qpos)
+      if widths.qvel > 0 { ds.infos["qvel"] = Dataset.InfoColumn(width: widths.qvel) }
     }
     ds.infos["action_log_probs"] = Dataset.InfoColumn(width: 1)
     let uniformLogDensity = -zip(env.actionSpace.low, env.actionSpace.high).reduce(0.0) { $0 + log($1.1 - $1.0) }
@@ -180,9 +182,9 @@ public enum DatasetMaker {
         }
         logProbability = uniformLogDensity
       }
-      if let simulation {
-        ds.infos["qpos"]!.values += simulation.qpos.map(Float.init)
-        ds.infos["qvel"]!.values += simulation.qvel.map(Float.init)
+      if let widths, let state = (env as? any SimulatorStateSettable)?.simulatorState {
+        ds.infos["qpos"]!.values += state.qpos.map(Float.init)
+        if widths.qvel > 0 { ds.infos["qvel"]!.values += state.qvel.map(Float.init) }
       }
       ds.infos["action_log_probs"]!.values.append(Float(logProbability))
       let s = try env.step(a)

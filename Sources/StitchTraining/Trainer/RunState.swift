@@ -107,10 +107,18 @@ struct RunState<A: Algorithm> {
     buffer = ReplayBuffer(capacity: options.replayCapacity, observationDim: od, actionDim: ad)
     batch = Batch(size: options.batchSize, observationDim: od, actionDim: ad)
     if let c = saved { try restore(from: c) }
+    if var consumer = algorithm as? any TrueDynamicsConsumer, consumer.needsTrueDynamics {
+      consumer.attach(trueDynamics: try SimulatorDynamics(environment: options.environment))
+      guard let attached = consumer as? A else { throw PhaseError("\(A.id)'s attach(trueDynamics:) changed its type") }
+      algorithm = attached
+    }
     if let ds, var consumer = algorithm as? any DatasetConsumer {
       try consumer.prepare(dataset: ds, normalizer: normalizer, rewardScale: rewardScale)
       guard let prepared = consumer as? A else { throw PhaseError("\(A.id)'s prepare(dataset:) changed its type") }
       algorithm = prepared
+      if let c = prepared as? any TrueDynamicsConsumer, let note = c.trueDynamicsNote {
+        FileHandle.standardError.write(Data("note: \(note)\n".utf8))
+      }
     }
   }
 
