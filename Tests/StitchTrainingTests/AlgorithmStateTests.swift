@@ -94,6 +94,7 @@ import Testing
     ("sac", ["hidden_sizes=[8,8]"]),
     ("mbpo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
     ("mopo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
+    ("mobile", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2) + ["penalty_samples=2"]),
     ("ravl", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2) + ["critics=3"]),
   ]
 

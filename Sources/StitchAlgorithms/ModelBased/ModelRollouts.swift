@@ -135,6 +135,18 @@ public struct ModelRollouts: Sendable {
     }
   }
 
+  /// A normalised observation in raw units (what the model takes).
+  func raw(_ normalised: [Float]) -> [Float] {
+    (0..<normalised.count).map { normalised[$0] * (normalizer.std[$0] + normalizer.epsilon) + normalizer.mean[$0] }
+  }
+
+  /// A raw observation in the agent's units.
+  func normalised(_ raw: [Float]) -> [Float] {
+    var x = raw
+    normalizer.apply(&x)
+    return x
+  }
+
   /// The one-line error for a run without `dynamics_model`.
   public static let missingModel = "a model-based agent needs a dynamics model: make one with `stitch dynamics train --dataset D --env E -o model.safetensors`, then pass --set dynamics_model=model.safetensors (or --set dynamics=true for the simulator)"
 

@@ -53,6 +53,10 @@ public struct SAC: Algorithm, AlgorithmState {
     public var maxTemperature: Float? = nil
     public var actorScheduleEpochs = 0
     public var epochLength = 1000
+    /// Drop −α log π′ from the target (OfflineRL-Kit's `deterministic_backup`, which MOBILE sets).
+    public var deterministicBackup = false
+    /// Clamp the target from below (MOBILE: `torch.clamp(target_q, 0, None)`); nil for none.
+    public var targetFloor: Float? = nil
     public init() {}
   }
 
@@ -93,8 +97,10 @@ public struct SAC: Algorithm, AlgorithmState {
     if let cap = variant.maxTemperature { alpha = Swift.min(alpha, cap) }
     let logStdMin = variant.logStdMin
     let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations, logStdMin: logStdMin).sampleWithLogProbability(using: &noise)
-    let nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0) - nextLogProb * alpha
-    let target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    var nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0)
+    if !variant.deterministicBackup { nextQ = nextQ - nextLogProb * alpha }
+    var target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
+    if let floor = variant.targetFloor { target = target.clamped(min: floor, max: .infinity) }
     var predicted = Tensor(0)
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
       let qa = q(batch.observations, batch.actions)

@@ -40,8 +40,12 @@ struct TrainCommand: ParsableCommand {
   @Option(help: ArgumentHelp("Write averaged training metrics (losses, Q, temperature) every N steps (default: min(1000, steps/20)).", valueName: "N"))
   var logEvery: Int?
   @Option(help: "Minibatch size (default: the algorithm's reference value, 256; rebrac 1024).") var batchSize: Int?
-  @Option(help: ArgumentHelp("CORL's per-dataset settings for a D4RL dataset name (its configs/offline/ALGO/ENV/KIND_v2.yaml), e.g. hopper-medium; --config and --set still override them.", valueName: "DATASET"))
+  @Option(help: ArgumentHelp("Per-dataset settings for a D4RL dataset name, e.g. hopper-medium: CORL's configs/offline/ALGO/ENV/KIND_v2.yaml, or OfflineRL-Kit's (h, λ/β) for mopo and mobile; --config and --set still override them.", valueName: "DATASET"))
   var preset: String?
+  @Option(help: ArgumentHelp("Model-based agents: what the rollouts step, 'model' (the learned ensemble of dynamics_model) or 'true' (the simulator, from the dataset's infos/qpos and infos/qvel). Same as --set dynamics=…", valueName: "model|true"))
+  var dynamics: String?
+  @Option(name: .customLong("dynamics-mix"), help: ArgumentHelp("Model-based agents: rollouts step (1 − λ)·model + λ·simulator (the edge-of-reach paper's Figure 1). Same as --set dynamics_mix=…", valueName: "λ"))
+  var dynamicsMix: Double?
   @Option(help: "Configuration file (JSON or TOML) of hyperparameters.") var config: String?
   @Option(name: .customLong("set"), help: "Override one hyperparameter: key=value (repeatable).") var overrides: [String] = []
   @Flag(inversion: .prefixedNo, help: "Normalise observations by the dataset's mean and std (default: the algorithm's reference choice; on except rebrac).")
@@ -124,7 +128,7 @@ struct TrainCommand: ParsableCommand {
                                                 file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
     let changesConfiguration = try ConfigResolver.json(withPreset) != ConfigResolver.json(resolved)
     guard changesConfiguration || (hint.preset.normalizeRewards && !normalizeRewards) else { return nil }
-    return "note: CORL trains \(A.id) on \(hint.name) with \(hint.preset.flags); add --preset \(hint.name) to use them\n"
+    return "note: \(CORLPresets.source(algorithm: A.id)) trains \(A.id) on \(hint.name) with \(hint.preset.flags); add --preset \(hint.name) to use them\n"
   }
 
   func options(seed: UInt64, environment: String, defaults: TrainingDefaults, productLanes: Int, preset: TrainingPreset? = nil) -> TrainingOptions {
@@ -209,9 +213,10 @@ struct TrainCommand: ParsableCommand {
     // Keys whose reference value is the run's length come first, so a preset, the file or --set still win.
     let runLength = A.trainingDefaults.runLengthKeys.map { "\($0)=\(steps)" }
     let configuration = try ConfigResolver.resolve(A.defaultConfiguration, presets: runLength + (chosenPreset?.overrides ?? []),
-                                                   file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+                                                   file: config.map { URL(fileURLWithPath: $0) },
+                                                   overrides: (dynamics.map { ["dynamics=\($0)"] } ?? []) + (dynamicsMix.map { ["dynamics_mix=\($0)"] } ?? []) + overrides)
     if let name = self.preset, let chosenPreset {
-      FileHandle.standardError.write(Data("preset \(CORLPresets.canonicalName(name)) (CORL's \(A.id) config): \(chosenPreset.flags)\n".utf8))
+      FileHandle.standardError.write(Data("preset \(CORLPresets.canonicalName(name)) (\(CORLPresets.source(algorithm: A.id))'s \(A.id) config): \(chosenPreset.flags)\n".utf8))
     } else if let note = try presetNote(A.self, resolved: configuration, runLength: runLength) {
       FileHandle.standardError.write(Data(note.utf8))
     }

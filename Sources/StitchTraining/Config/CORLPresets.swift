@@ -94,6 +94,42 @@ public enum CORLPresets {
     ]),
   ]
 
+  /// The model-based agents' per-dataset (h, λ) and (h, β): OfflineRL-Kit's `run_example/run_mopo.py` docstring and
+  /// `run_mobile.py`'s suggested settings (docs/facts.md §2f), for the medium, medium-replay and medium-expert
+  /// datasets. MBPO has no penalty and RAVL's per-dataset values are not public (its paper's table, p.16, lists
+  /// them; the code's README gives one default set), so they have none.
+  static let modelBasedLocomotion: [String] = ["halfcheetah", "hopper", "walker2d"].flatMap { env in
+    ["medium", "medium-replay", "medium-expert"].map { "\(env)-\($0)" }
+  }
+  static let offlineRLKit: [String: (datasets: [String], differences: [String: TrainingPreset])] = [
+    "mopo": (modelBasedLocomotion, [
+      "halfcheetah-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "hopper-medium": .init(["rollout_length=5", "penalty_coefficient=5.0"]),
+      "walker2d-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "halfcheetah-medium-replay": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "hopper-medium-replay": .init(["rollout_length=5", "penalty_coefficient=2.5"]),
+      "walker2d-medium-replay": .init(["rollout_length=1", "penalty_coefficient=2.5"]),
+      "halfcheetah-medium-expert": .init(["rollout_length=5", "penalty_coefficient=2.5"]),
+      "hopper-medium-expert": .init(["rollout_length=5", "penalty_coefficient=5.0"]),
+      "walker2d-medium-expert": .init(["rollout_length=1", "penalty_coefficient=2.5"]),
+    ]),
+    // hopper-medium also turns automatic α off (α = 0.2, `run_mobile.py --alpha`).
+    "mobile": (modelBasedLocomotion, [
+      "halfcheetah-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "hopper-medium": .init(["rollout_length=5", "penalty_coefficient=1.5", "auto_temperature=false", "initial_temperature=0.2"]),
+      "walker2d-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "halfcheetah-medium-replay": .init(["rollout_length=5", "penalty_coefficient=0.1"]),
+      "hopper-medium-replay": .init(["rollout_length=5", "penalty_coefficient=0.1"]),
+      "walker2d-medium-replay": .init(["rollout_length=1", "penalty_coefficient=0.5"]),
+      "halfcheetah-medium-expert": .init(["rollout_length=5", "penalty_coefficient=2.0"]),
+      "hopper-medium-expert": .init(["rollout_length=5", "penalty_coefficient=1.5"]),
+      "walker2d-medium-expert": .init(["rollout_length=1", "penalty_coefficient=1.5"]),
+    ]),
+  ]
+
+  /// Whose per-dataset settings `--preset` applies for an algorithm ("CORL" or "OfflineRL-Kit").
+  public static func source(algorithm: String) -> String { offlineRLKit[algorithm] != nil ? "OfflineRL-Kit" : "CORL" }
+
   /// `hopper-medium`, `hopper-medium-v2` and `hopper_medium_v2` all name the same dataset.
   public static func canonicalName(_ dataset: String) -> String {
     var name = dataset.lowercased().replacingOccurrences(of: "_", with: "-")
@@ -104,12 +140,14 @@ public enum CORLPresets {
   /// CORL's settings for `algorithm` (a Stitch id) on `dataset`.
   /// - Throws: `Unknown` naming the datasets CORL configures for the algorithm.
   public static func preset(algorithm: String, dataset: String) throws -> TrainingPreset {
-    guard let entry = table[algorithm] else {
-      throw Unknown(description: "CORL has no per-dataset configs for \(algorithm) (presets exist for \(table.keys.sorted().joined(separator: ", ")))")
+    let source = table[algorithm] != nil ? "CORL" : "OfflineRL-Kit"
+    guard let entry = table[algorithm] ?? offlineRLKit[algorithm] else {
+      let known = (Array(table.keys) + Array(offlineRLKit.keys)).sorted()
+      throw Unknown(description: "no per-dataset configs for \(algorithm) (presets exist for \(known.joined(separator: ", ")): CORL's and OfflineRL-Kit's)")
     }
     let name = canonicalName(dataset)
     guard entry.datasets.contains(name) else {
-      throw Unknown(description: "CORL has no \(algorithm) config for '\(dataset)'; it has: \(entry.datasets.joined(separator: ", "))")
+      throw Unknown(description: "\(source) has no \(algorithm) config for '\(dataset)'; it has: \(entry.datasets.joined(separator: ", "))")
     }
     return entry.differences[name] ?? TrainingPreset([])
   }

@@ -1,0 +1,219 @@
+import Foundation
+import StitchData
+import StitchNN
+
+import StitchTensor
+
+/// MOBILE, Model-Bellman Inconsistency penalized offLinE policy optimisation (Sun, Zhang, Jia, Ye & Yu, ICML 2023):
+/// the base procedure's rollouts, with the reward of every model row penalised by the ensemble's disagreement on
+/// its Bellman target. For a model row (s, a): each elite e samples `penalty_samples` next states
+/// s′ ~ N(s + μₑ(s, a), σₑ²(s, a)), the current stochastic policy acts a′ ~ π(·|s′), and
+/// Q̂ₑ = mean over the samples of minⱼ Q′ⱼ(s′, a′) (target critics); the penalty u(s, a) is the standard deviation
+/// of Q̂ₑ over the elites (unbiased, as `torch.std`), 0 on the dataset rows. Then one SAC step on
+/// y = max(0, r − β·u + γ(1 − d)·minⱼ Q′ⱼ(s′, a′)) with a deterministic backup (no −α log π′): critics, actor,
+/// α, Polyak, as OfflineRL-Kit's `MOBILEPolicy.learn` (`offlinerlkit/policy/model_based/mobile.py`,
+/// `compute_lcb`, and `EnsembleDynamics.predict_next_obs`). Defaults: `run_mobile.py` (β 1.5, h 1, 10 samples,
+/// 2 critics of 2 × 256, actor lr 1e-4 with a cosine schedule over 3000 epochs, critic lr 3e-4, α lr 1e-4 from
+/// α = 1 clamped to [0, 1], real ratio 0.05, 50,000 rollouts every 1000 updates, 5 epochs kept). Per-dataset β
+/// and h: `--preset` (docs/model-based.md). Differences from the reference: the policy's log-density is the exact
+/// tanh correction of `TanhGaussian`; the penalty's Gaussian draws come from the agent's own stream (PyTorch draws
+/// the reward dimension too; its value is unused there). With true dynamics the penalty is 0 (one simulator
+/// outcome per (s, a), so no disagreement), as the edge-of-reach paper notes (Sims et al. 2024, App. table p.17).
+public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
+  public struct Configuration: Codable, Sendable {
+    public var discount: Float = 0.99
+    public var targetUpdateRate: Float = 0.005
+    public var actorLearningRate: Float = 1e-4
+    public var criticLearningRate: Float = 3e-4
+    public var temperatureLearningRate: Float = 1e-4
+    public var initialTemperature: Float = 1
+    public var autoTemperature = true
+    public var hiddenSizes = [256, 256]
+    /// Epochs (of `rollout_frequency` updates) of the actor's cosine learning-rate schedule; 0 for none.
+    public var actorScheduleEpochs = 3000
+    /// β, weight of the Bellman-inconsistency penalty.
+    public var penaltyCoefficient: Float = 1.5
+    /// Next-state samples per elite in the penalty (`num_samples`).
+    public var penaltySamples = 10
+    public var dynamicsModel = ""
+    public var rolloutLength = 1
+    public var rolloutBatchSize = 50_000
+    public var rolloutFrequency = 1000
+    public var modelRetainEpochs = 5
+    public var realRatio = 0.05
+    /// "model" (the learned ensemble) or "true" (the simulator; the penalty is then 0).
+    public var dynamics = "model"
+    /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator.
+    public var dynamicsMix = 0.0
+
+    var rolloutSettings: ModelRolloutSettings {
+      var s = ModelRolloutSettings()
+      s.dynamicsModel = dynamicsModel
+      s.rolloutLength = rolloutLength
+      s.rolloutBatchSize = rolloutBatchSize
+      s.rolloutFrequency = rolloutFrequency
+      s.modelRetainEpochs = modelRetainEpochs
+      s.realRatio = realRatio
+      s.dynamics = dynamics
+      s.dynamicsMix = dynamicsMix
+      return s
+    }
+  }
+
+  public static let id = "mobile"
+  public static let summary = "MOBILE (Sun et al. 2023): model rollouts, reward penalised by the ensemble's Bellman-target disagreement"
+  public static var defaultConfiguration: Configuration { Configuration() }
+  public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 256, normalizeObservations: false) }
+
+  let configuration: Configuration
+  var sac: SAC
+  var rollouts: ModelRollouts
+  var penaltyNoise: RandomStream
+
+  public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
+    configuration = c
+    var sacConfig = SAC.Configuration()
+    sacConfig.discount = c.discount
+    sacConfig.targetUpdateRate = c.targetUpdateRate
+    sacConfig.actorLearningRate = c.actorLearningRate
+    sacConfig.criticLearningRate = c.criticLearningRate
+    sacConfig.temperatureLearningRate = c.temperatureLearningRate
+    sacConfig.initialTemperature = c.initialTemperature
+    sacConfig.autoTemperature = c.autoTemperature
+    sacConfig.hiddenSizes = c.hiddenSizes
+    var variant = SAC.Variant()
+    variant.logStdMin = -5
+    variant.maxTemperature = 1
+    variant.actorScheduleEpochs = c.actorScheduleEpochs
+    variant.epochLength = c.rolloutFrequency
+    variant.deterministicBackup = true
+    variant.targetFloor = 0
+    sac = SAC(configuration: sacConfig, variant: variant, task: task, rng: rng.child(named: "sac"))
+    rollouts = ModelRollouts(settings: c.rolloutSettings, penaltyCoefficient: 0, task: task, rng: rng.child(named: "rollouts"))
+    penaltyNoise = rng.child(named: "penalty")
+  }
+
+  public mutating func prepare(dataset: Dataset, normalizer: ObservationNormalizer, rewardScale: Float) throws {
+    try rollouts.prepare(dataset: dataset, normalizer: normalizer, rewardScale: rewardScale)
+  }
+
+  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
+  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
+  public var trueDynamicsNote: String? { rollouts.startStateNote }
+
+  public mutating func update(on batch: Batch) throws -> Metrics {
+    var mixed = batch
+    let sac = self.sac
+    var metrics = try rollouts.mix(into: &mixed, policy: { obs, rng in sac.act(obs, exploring: true, rng: &rng) },
+                                   value: { sac.value($0) })
+    let real = rollouts.realRows(of: mixed.size)
+    if configuration.penaltyCoefficient > 0, let model = rollouts.model, real < mixed.size {
+      let u = bellmanInconsistency(model, observations: mixed.observations, actions: mixed.actions, rows: real..<mixed.size)
+      var rewards = mixed.rewards.scalars
+      var sum = 0.0
+      for (k, i) in (real..<mixed.size).enumerated() {
+        rewards[i] -= configuration.penaltyCoefficient * u[k] * rollouts.rewardScale
+        sum += Double(u[k])
+      }
+      mixed.rewards = Tensor(shape: mixed.rewards.shape, scalars: rewards)
+      metrics["bellman_penalty_mean"] = sum / Double(mixed.size - real)
+    }
+    let step = try self.sac.update(on: mixed)
+    metrics.merge(step) { $1 }
+    return metrics
+  }
+
+  /// u(s, a) for the given batch rows (`compute_lcb`): the unbiased standard deviation over the elites of each
+  /// elite's mean, over `penalty_samples` sampled next states, of minⱼ Q′ⱼ(s′, π(s′)).
+  mutating func bellmanInconsistency(_ model: DynamicsEnsemble, observations: Tensor, actions: Tensor, rows: Range<Int>) -> [Float] {
+    let od = model.observationDim, ad = model.actionDim, d = model.targetDim
+    let b = rows.count, n = configuration.penaltySamples, elites = model.elites
+    let obs = observations.scalars, act = actions.scalars
+    var rawObs = [Float](), input = [Float]()
+    rawObs.reserveCapacity(b * od)
+    for i in rows {
+      let raw = rollouts.raw(Array(obs[(i * od)..<((i + 1) * od)]))
+      rawObs += raw
+      input += raw + act[(i * ad)..<((i + 1) * ad)]
+    }
+    let (mean, logVariance) = withoutGradients { model.meanAndLogVariance(model.scale(Tensor(shape: [b, od + ad], scalars: input))) }
+    let m = mean.scalars, lv = logVariance.scalars
+    // Next states [n, elites, b, od], normalised for the agent.
+    var next = [Float](repeating: 0, count: n * elites.count * b * od)
+    let noise = Tensor.normal([n * elites.count * b * od], using: &penaltyNoise).scalars
+    var k = 0
+    for _ in 0..<n {
+      for e in elites {
+        for r in 0..<b {
+          var s = [Float](repeating: 0, count: od)
+          for j in 0..<od {
+            let at = (e * b + r) * d + j
+            s[j] = rawObs[r * od + j] + m[at] + noise[k * od + j] * Foundation.exp(lv[at] / 2)
+          }
+          let normalised = rollouts.normalised(s)
+          for j in 0..<od { next[k * od + j] = normalised[j] }
+          k += 1
+        }
+      }
+    }
+    let states = Tensor(shape: [k, od], scalars: next)
+    var noiseStream = penaltyNoise
+    let q = withoutGradients {
+      let a = sac.act(states, exploring: true, rng: &noiseStream)
+      return sac.targetCritics(states, a).min(axis: 0)
+    }.scalars
+    penaltyNoise = noiseStream
+    // Mean over samples, then the unbiased std over elites.
+    var u = [Float](repeating: 0, count: b)
+    let ne = elites.count
+    for r in 0..<b {
+      var perElite = [Double](repeating: 0, count: ne)
+      for s in 0..<n { for e in 0..<ne { perElite[e] += Double(q[(s * ne + e) * b + r]) / Double(n) } }
+      let mu = perElite.reduce(0, +) / Double(ne)
+      let variance = perElite.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(Swift.max(ne - 1, 1))
+      u[r] = Float(variance.squareRoot())
+    }
+    return u
+  }
+
+  public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
+    sac.act(observations, exploring: exploring, rng: &rng)
+  }
+
+  public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) {
+    try sac.visitState(&v)
+    try v.randomStream(&penaltyNoise, "penalty_rng")
+  }
+
+  public func store(into checkpoint: inout Checkpoint) {
+    storeState(into: &checkpoint)
+    rollouts.store(into: &checkpoint)
+  }
+
+  public mutating func restore(from checkpoint: Checkpoint) throws {
+    var copy = self
+    try copy.restoreState(from: checkpoint)
+    try copy.rollouts.restore(from: checkpoint)
+    self = copy
+  }
+}
+
+extension MOBILE.Configuration: CheckedConfiguration {
+  public func check(_ checks: inout ConfigChecks) {
+    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
+    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
+                          "temperature_learning_rate": temperatureLearningRate])
+    checks.positive("initial_temperature", initialTemperature)
+    checks.layerSizes("hidden_sizes", hiddenSizes)
+    checks.atLeast("actor_schedule_epochs", actorScheduleEpochs, 0)
+    checks.nonNegative("penalty_coefficient", penaltyCoefficient)
+    checks.atLeast("penalty_samples", penaltySamples, 1)
+    rolloutSettings.check(&checks)
+  }
+  /// OfflineRL-Kit `run_mobile.py` argument names.
+  public static var referenceNames: [String: String] {
+    ["gamma": "discount", "tau": "target_update_rate", "actor_lr": "actor_learning_rate", "critic_lr": "critic_learning_rate",
+     "alpha_lr": "temperature_learning_rate", "penalty_coef": "penalty_coefficient", "num_samples": "penalty_samples",
+     "rollout_freq": "rollout_frequency", "auto_alpha": "auto_temperature"]
+  }
+}
