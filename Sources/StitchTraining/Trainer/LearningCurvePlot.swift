@@ -35,6 +35,9 @@ public struct LearningCurvePlot {
   public var references: [(label: String, value: Double)] = []
   public var width = 720.0
   public var height = 440.0
+  /// A log₁₀ y axis (ticks at powers of ten); values ≤ 0 cannot be shown there and are left out, which the plot
+  /// says in its corner.
+  public var logarithmicY = false
 
   public init(title: String, curves: [Curve]) {
     self.title = title
@@ -50,13 +53,27 @@ public struct LearningCurvePlot {
     let plotW = width - left - right, plotH = height - top - bottom
     let all = curves.flatMap { $0.points }
     let xs = all.map(\.step)
-    let bands = curves.map { band(of: $0) }
+    var bands = curves.map { band(of: $0) }
+    var references = self.references
+    var hidden = 0
+    if logarithmicY {
+      func lg(_ v: Double) -> Double { v > 0 ? Foundation.log10(v) : -.infinity }
+      bands = bands.map { b in
+        b.compactMap { p in
+          guard p.mean > 0 else { hidden += 1; return nil }
+          return (p.step, lg(p.mean), p.low > 0 ? lg(p.low) : lg(p.mean), lg(p.high))
+        }
+      }
+      references = references.map { ($0.label, lg($0.value)) }
+    }
     let ys = (bands.flatMap { $0.flatMap { [$0.low, $0.high] } } + references.map(\.value)).filter(\.isFinite)
     var (xMin, xMax) = (xs.min() ?? 0, xs.max() ?? 1)
     var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
     if xMax <= xMin { xMax = xMin + 1 }
     if yMax <= yMin { yMin -= 1; yMax += 1 }
-    let xTicks = Self.niceTicks(xMin, xMax), yTicks = Self.niceTicks(yMin, yMax)
+    if logarithmicY { yMin = Foundation.floor(yMin); yMax = Swift.max(Foundation.ceil(yMax), yMin + 1) }
+    let xTicks = Self.niceTicks(xMin, xMax)
+    let yTicks = logarithmicY ? stride(from: yMin, through: yMax, by: Swift.max(1, Foundation.ceil((yMax - yMin) / 8))).map { $0 } : Self.niceTicks(yMin, yMax)
     xMin = min(xMin, xTicks.first!); xMax = max(xMax, xTicks.last!)
     yMin = min(yMin, yTicks.first!); yMax = max(yMax, yTicks.last!)
     func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotW }
@@ -70,7 +87,7 @@ public struct LearningCurvePlot {
       """
     for t in yTicks {
       s += "<line x1=\"\(left)\" y1=\"\(f(py(t)))\" x2=\"\(left + plotW)\" y2=\"\(f(py(t)))\" stroke=\"#e5e5e5\"/>"
-      s += "<text x=\"\(left - 6)\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(Self.label(t))</text>\n"
+      s += "<text x=\"\(left - 6)\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(logarithmicY ? "1e\(Int(t))" : Self.label(t))</text>\n"
     }
     for t in xTicks {
       s += "<line x1=\"\(f(px(t)))\" y1=\"\(top + plotH)\" x2=\"\(f(px(t)))\" y2=\"\(top + plotH + 5)\" stroke=\"black\"/>"
@@ -97,11 +114,13 @@ public struct LearningCurvePlot {
       s += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + plotW)\" y2=\"\(y)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
       let ly = top + 14 + Double(curves.count + j) * 18
       s += "<line x1=\"\(left + plotW + 12)\" y1=\"\(ly - 4)\" x2=\"\(left + plotW + 32)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
-      s += "<text x=\"\(left + plotW + 37)\" y=\"\(ly)\">\(Self.escape(reference.label)) \(Self.label(reference.value))</text>\n"
+      let shown = logarithmicY ? Foundation.pow(10, reference.value) : reference.value
+      s += "<text x=\"\(left + plotW + 37)\" y=\"\(ly)\">\(Self.escape(reference.label)) \(Self.label(shown))</text>\n"
     }
     let seeds = curves.map { $0.points.map(\.values.count).max() ?? 0 }.max() ?? 0
     s += "<text x=\"\(left + plotW + 12)\" y=\"\(top + plotH)\" fill=\"#555\">band: \(spread.rawValue)</text>\n"
     s += "<text x=\"\(left + plotW + 12)\" y=\"\(top + plotH - 16)\" fill=\"#555\">seeds: \(seeds)</text>\n"
+    if hidden > 0 { s += "<text x=\"\(left + plotW + 12)\" y=\"\(top + plotH - 32)\" fill=\"#555\">\(hidden) points ≤ 0 not shown</text>\n" }
     s += "</svg>\n"
     return s
   }
