@@ -123,24 +123,43 @@ public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCo
     return metrics
   }
 
-  /// u(s, a) for the given batch rows (`compute_lcb`): the unbiased standard deviation over the elites of each
-  /// elite's mean, over `penalty_samples` sampled next states, of minⱼ Q′ⱼ(s′, π(s′)).
+  /// u(s, a) for the given batch rows (`compute_lcb`), with draws from the agent's penalty stream.
   mutating func bellmanInconsistency(_ model: DynamicsEnsemble, observations: Tensor, actions: Tensor, rows: Range<Int>) -> [Float] {
-    let od = model.observationDim, ad = model.actionDim, d = model.targetDim
-    let b = rows.count, n = configuration.penaltySamples, elites = model.elites
+    let od = model.observationDim, ad = model.actionDim
     let obs = observations.scalars, act = actions.scalars
-    var rawObs = [Float](), input = [Float]()
-    rawObs.reserveCapacity(b * od)
+    var rawObs = [Float](), rowActions = [Float]()
     for i in rows {
-      let raw = rollouts.raw(Array(obs[(i * od)..<((i + 1) * od)]))
-      rawObs += raw
-      input += raw + act[(i * ad)..<((i + 1) * ad)]
+      rawObs += rollouts.raw(Array(obs[(i * od)..<((i + 1) * od)]))
+      rowActions += act[(i * ad)..<((i + 1) * ad)]
+    }
+    let n = configuration.penaltySamples, k = n * model.elites.count * rows.count
+    let stateNoise = Tensor.normal([k * od], using: &penaltyNoise).scalars
+    let actionNoise = Tensor.normal([k, ad], using: &penaltyNoise)
+    let rollouts = self.rollouts
+    return Self.bellmanInconsistency(model: model, rawObservations: rawObs, actions: rowActions, samples: n, stateNoise: stateNoise,
+                                     actionNoise: actionNoise, actor: sac.actor, logStdMin: sac.variant.logStdMin,
+                                     targetCritics: sac.targetCritics, normalise: { rollouts.normalised($0) })
+  }
+
+  /// u(s, a) (`MOBILEPolicy.compute_lcb` with `EnsembleDynamics.sample_next_obss`) for `b` rows of raw
+  /// observations and actions, with given draws: `stateNoise` `[n, elites, b, od]` (s′ = s + μₑ + σₑ·ε for each
+  /// sample and elite, in that order) and `actionNoise` `[n·elites·b, ad]` (a′ = tanh(μ(s′) + σ(s′)·ε), the
+  /// policy's reparameterised sample). Q′ = minⱼ Q′ⱼ(s′, a′) over the target critics, averaged over the samples;
+  /// u = the unbiased standard deviation over the elites.
+  static func bellmanInconsistency(model: DynamicsEnsemble, rawObservations: [Float], actions: [Float], samples n: Int,
+                                   stateNoise: [Float], actionNoise: Tensor, actor: MLP, logStdMin: Float,
+                                   targetCritics: CriticEnsemble, normalise: ([Float]) -> [Float]) -> [Float] {
+    let od = model.observationDim, ad = model.actionDim, d = model.targetDim
+    let b = rawObservations.count / od, elites = model.elites, ne = elites.count
+    var input = [Float]()
+    input.reserveCapacity(b * (od + ad))
+    for r in 0..<b {
+      input += rawObservations[(r * od)..<((r + 1) * od)]
+      input += actions[(r * ad)..<((r + 1) * ad)]
     }
     let (mean, logVariance) = withoutGradients { model.meanAndLogVariance(model.scale(Tensor(shape: [b, od + ad], scalars: input))) }
     let m = mean.scalars, lv = logVariance.scalars
-    // Next states [n, elites, b, od], normalised for the agent.
-    var next = [Float](repeating: 0, count: n * elites.count * b * od)
-    let noise = Tensor.normal([n * elites.count * b * od], using: &penaltyNoise).scalars
+    var next = [Float](repeating: 0, count: n * ne * b * od)
     var k = 0
     for _ in 0..<n {
       for e in elites {
@@ -148,27 +167,26 @@ public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCo
           var s = [Float](repeating: 0, count: od)
           for j in 0..<od {
             let at = (e * b + r) * d + j
-            s[j] = rawObs[r * od + j] + m[at] + noise[k * od + j] * Foundation.exp(lv[at] / 2)
+            let sigma: Float = Foundation.exp(lv[at]).squareRoot()
+            let shift: Float = m[at] + stateNoise[k * od + j] * sigma
+            s[j] = rawObservations[r * od + j] + shift
           }
-          let normalised = rollouts.normalised(s)
-          for j in 0..<od { next[k * od + j] = normalised[j] }
+          let x = normalise(s)
+          for j in 0..<od { next[k * od + j] = x[j] }
           k += 1
         }
       }
     }
     let states = Tensor(shape: [k, od], scalars: next)
-    var noiseStream = penaltyNoise
     let q = withoutGradients {
-      let a = sac.act(states, exploring: true, rng: &noiseStream)
-      return sac.targetCritics(states, a).min(axis: 0)
+      let a = SAC.policy(actor, states, logStdMin: logStdMin).base.sample(noise: actionNoise).tanh()
+      return targetCritics(states, a).min(axis: 0)
     }.scalars
-    penaltyNoise = noiseStream
-    // Mean over samples, then the unbiased std over elites.
     var u = [Float](repeating: 0, count: b)
-    let ne = elites.count
     for r in 0..<b {
       var perElite = [Double](repeating: 0, count: ne)
-      for s in 0..<n { for e in 0..<ne { perElite[e] += Double(q[(s * ne + e) * b + r]) / Double(n) } }
+      for s in 0..<n { for e in 0..<ne { perElite[e] += Double(q[(s * ne + e) * b + r]) } }
+      perElite = perElite.map { $0 / Double(n) }
       let mu = perElite.reduce(0, +) / Double(ne)
       let variance = perElite.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / Double(Swift.max(ne - 1, 1))
       u[r] = Float(variance.squareRoot())

@@ -113,8 +113,14 @@ public enum CORLPresets {
       "hopper-medium-expert": .init(["rollout_length=5", "penalty_coefficient=5.0"]),
       "walker2d-medium-expert": .init(["rollout_length=1", "penalty_coefficient=2.5"]),
     ]),
-    // hopper-medium also turns automatic α off (α = 0.2, `run_mobile.py --alpha`).
-    "mobile": (modelBasedLocomotion, [
+    // run_mobile.py's docstring (OfflineRL-Kit e3ce697) also lists the random datasets. Its hopper-medium line
+    // turns automatic α off (α = 0.2, `--alpha`); note that the script declares `--auto-alpha` with argparse's
+    // `type=bool`, so `--auto-alpha False` on its command line still gives True: the reference's own hopper-medium
+    // runs may not have had α fixed. The preset follows the docstring.
+    "mobile": (modelBasedLocomotion + ["halfcheetah-random", "hopper-random", "walker2d-random"], [
+      "halfcheetah-random": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
+      "hopper-random": .init(["rollout_length=5", "penalty_coefficient=5.0"]),
+      "walker2d-random": .init(["rollout_length=5", "penalty_coefficient=2.0"]),
       "halfcheetah-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
       "hopper-medium": .init(["rollout_length=5", "penalty_coefficient=1.5", "auto_temperature=false", "initial_temperature=0.2"]),
       "walker2d-medium": .init(["rollout_length=5", "penalty_coefficient=0.5"]),
