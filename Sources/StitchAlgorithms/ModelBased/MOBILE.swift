@@ -19,8 +19,8 @@ import StitchTensor
 /// tanh correction of `TanhGaussian`; the penalty's Gaussian draws come from the agent's own stream (PyTorch draws
 /// the reward dimension too; its value is unused there). With true dynamics the penalty is 0 (one simulator
 /// outcome per (s, a), so no disagreement), as the edge-of-reach paper notes (Sims et al. 2024, App. table p.17).
-public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
-  public struct Configuration: Codable, Sendable {
+public struct MOBILE: Algorithm, ModelRolloutAgent {
+  public struct Configuration: Codable, Sendable, OfflineRLKitSACConfiguration {
     public var discount: Float = 0.99
     public var targetUpdateRate: Float = 0.005
     public var actorLearningRate: Float = 1e-4
@@ -45,19 +45,6 @@ public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCo
     public var dynamics = "model"
     /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator.
     public var dynamicsMix = 0.0
-
-    var rolloutSettings: ModelRolloutSettings {
-      var s = ModelRolloutSettings()
-      s.dynamicsModel = dynamicsModel
-      s.rolloutLength = rolloutLength
-      s.rolloutBatchSize = rolloutBatchSize
-      s.rolloutFrequency = rolloutFrequency
-      s.modelRetainEpochs = modelRetainEpochs
-      s.realRatio = realRatio
-      s.dynamics = dynamics
-      s.dynamicsMix = dynamicsMix
-      return s
-    }
   }
 
   public static let id = "mobile"
@@ -67,39 +54,20 @@ public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCo
 
   let configuration: Configuration
   var sac: SAC
-  var rollouts: ModelRollouts
+  public var rollouts: ModelRollouts
   var penaltyNoise: RandomStream
 
   public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
     configuration = c
-    var sacConfig = SAC.Configuration()
-    sacConfig.discount = c.discount
-    sacConfig.targetUpdateRate = c.targetUpdateRate
-    sacConfig.actorLearningRate = c.actorLearningRate
-    sacConfig.criticLearningRate = c.criticLearningRate
-    sacConfig.temperatureLearningRate = c.temperatureLearningRate
-    sacConfig.initialTemperature = c.initialTemperature
-    sacConfig.autoTemperature = c.autoTemperature
-    sacConfig.hiddenSizes = c.hiddenSizes
-    var variant = SAC.Variant()
-    variant.logStdMin = -5
-    variant.maxTemperature = 1
-    variant.actorScheduleEpochs = c.actorScheduleEpochs
-    variant.epochLength = c.rolloutFrequency
-    variant.deterministicBackup = true
-    variant.targetFloor = 0
-    sac = SAC(configuration: sacConfig, variant: variant, task: task, rng: rng.child(named: "sac"))
+    sac = c.makeSAC(task: task, rng: rng.child(named: "sac")) { variant in
+      variant.deterministicBackup = true
+      variant.targetFloor = 0
+    }
     rollouts = ModelRollouts(settings: c.rolloutSettings, penaltyCoefficient: 0, task: task, rng: rng.child(named: "rollouts"))
     penaltyNoise = rng.child(named: "penalty")
   }
 
-  public mutating func prepare(dataset: Dataset, normalizer: ObservationNormalizer, rewardScale: Float) throws {
-    try rollouts.prepare(dataset: dataset, normalizer: normalizer, rewardScale: rewardScale)
-  }
 
-  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
-  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
-  public var trueDynamicsNote: String? { rollouts.startStateNote }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
     var mixed = batch
@@ -203,30 +171,13 @@ public struct MOBILE: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCo
     try v.randomStream(&penaltyNoise, "penalty_rng")
   }
 
-  public func store(into checkpoint: inout Checkpoint) {
-    storeState(into: &checkpoint)
-    rollouts.store(into: &checkpoint)
-  }
-
-  public mutating func restore(from checkpoint: Checkpoint) throws {
-    var copy = self
-    try copy.restoreState(from: checkpoint)
-    try copy.rollouts.restore(from: checkpoint)
-    self = copy
-  }
 }
 
 extension MOBILE.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
-    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
-    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
-                          "temperature_learning_rate": temperatureLearningRate])
-    checks.positive("initial_temperature", initialTemperature)
-    checks.layerSizes("hidden_sizes", hiddenSizes)
-    checks.atLeast("actor_schedule_epochs", actorScheduleEpochs, 0)
+    checkSAC(&checks)
     checks.nonNegative("penalty_coefficient", penaltyCoefficient)
     checks.atLeast("penalty_samples", penaltySamples, 1)
-    rolloutSettings.check(&checks)
   }
   /// OfflineRL-Kit `run_mobile.py` argument names.
   public static var referenceNames: [String: String] {

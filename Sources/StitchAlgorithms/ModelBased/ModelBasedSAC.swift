@@ -26,8 +26,8 @@ public protocol ModelBasedSACRecipe: Sendable {
 /// 50,000 every 1000 updates, buffer of 5 epochs). No state normalisation (OfflineRL-Kit trains on raw states).
 /// Differences from the reference: the policy's log-density uses the exact tanh correction of `TanhGaussian`
 /// (OfflineRL-Kit: log(1 − a² + 1e-6)); the two critics share one Adam (per-parameter, so the same steps).
-public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
-  public struct Configuration: Codable, Sendable {
+public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, ModelRolloutAgent {
+  public struct Configuration: Codable, Sendable, OfflineRLKitSACConfiguration {
     public var discount: Float = 0.99
     public var targetUpdateRate: Float = 0.005
     public var actorLearningRate: Float = 1e-4
@@ -50,19 +50,6 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
     public var dynamics = "model"
     /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator (the edge-of-reach paper's Figure 1).
     public var dynamicsMix = 0.0
-
-    var rolloutSettings: ModelRolloutSettings {
-      var s = ModelRolloutSettings()
-      s.dynamicsModel = dynamicsModel
-      s.rolloutLength = rolloutLength
-      s.rolloutBatchSize = rolloutBatchSize
-      s.rolloutFrequency = rolloutFrequency
-      s.modelRetainEpochs = modelRetainEpochs
-      s.realRatio = realRatio
-      s.dynamics = dynamics
-      s.dynamicsMix = dynamicsMix
-      return s
-    }
   }
 
   public static var id: String { Recipe.id }
@@ -71,31 +58,14 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 256, normalizeObservations: false) }
 
   var sac: SAC
-  var rollouts: ModelRollouts
+  public var rollouts: ModelRollouts
 
   public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
-    var sacConfig = SAC.Configuration()
-    sacConfig.discount = c.discount
-    sacConfig.targetUpdateRate = c.targetUpdateRate
-    sacConfig.actorLearningRate = c.actorLearningRate
-    sacConfig.criticLearningRate = c.criticLearningRate
-    sacConfig.temperatureLearningRate = c.temperatureLearningRate
-    sacConfig.initialTemperature = c.initialTemperature
-    sacConfig.autoTemperature = c.autoTemperature
-    sacConfig.hiddenSizes = c.hiddenSizes
-    var variant = SAC.Variant()
-    variant.logStdMin = -5
-    variant.maxTemperature = 1
-    variant.actorScheduleEpochs = c.actorScheduleEpochs
-    variant.epochLength = c.rolloutFrequency
-    sac = SAC(configuration: sacConfig, variant: variant, task: task, rng: rng.child(named: "sac"))
+    sac = c.makeSAC(task: task, rng: rng.child(named: "sac"))
     rollouts = ModelRollouts(settings: c.rolloutSettings, penaltyCoefficient: Recipe.hasPenalty ? c.penaltyCoefficient : 0,
                              task: task, rng: rng.child(named: "rollouts"))
   }
 
-  public mutating func prepare(dataset: Dataset, normalizer: ObservationNormalizer, rewardScale: Float) throws {
-    try rollouts.prepare(dataset: dataset, normalizer: normalizer, rewardScale: rewardScale)
-  }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
     var mixed = batch
@@ -107,9 +77,6 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
     return metrics
   }
 
-  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
-  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
-  public var trueDynamicsNote: String? { rollouts.startStateNote }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     sac.act(observations, exploring: exploring, rng: &rng)
@@ -117,32 +84,15 @@ public struct ModelBasedSAC<Recipe: ModelBasedSACRecipe>: Algorithm, AlgorithmSt
 
   public mutating func visitState<V: StateVisitor>(_ v: inout V) throws(V.Failure) { try sac.visitState(&v) }
 
-  public func store(into checkpoint: inout Checkpoint) {
-    storeState(into: &checkpoint)
-    rollouts.store(into: &checkpoint)
-  }
-
-  public mutating func restore(from checkpoint: Checkpoint) throws {
-    var copy = self
-    try copy.restoreState(from: checkpoint)
-    try copy.rollouts.restore(from: checkpoint)
-    self = copy
-  }
 }
 
 extension ModelBasedSAC.Configuration: CheckedConfiguration {
   public func check(_ checks: inout ConfigChecks) {
-    checks.bootstrapTarget(discount: discount, targetUpdateRate: targetUpdateRate)
-    checks.learningRates(["actor_learning_rate": actorLearningRate, "critic_learning_rate": criticLearningRate,
-                          "temperature_learning_rate": temperatureLearningRate])
-    checks.positive("initial_temperature", initialTemperature)
-    checks.layerSizes("hidden_sizes", hiddenSizes)
-    checks.atLeast("actor_schedule_epochs", actorScheduleEpochs, 0)
+    checkSAC(&checks)
     checks.nonNegative("penalty_coefficient", penaltyCoefficient)
     if !Recipe.hasPenalty {
       checks.require(penaltyCoefficient == 0, "penalty_coefficient", penaltyCoefficient, "must be 0: \(Recipe.id) is the unpenalised base procedure (use mopo for a penalty)")
     }
-    rolloutSettings.check(&checks)
   }
   /// OfflineRL-Kit `run_mopo.py` argument names.
   public static var referenceNames: [String: String] {

@@ -14,8 +14,8 @@ import StitchTensor
 /// k = 5 rollout steps, r = 0.05 real ratio, η = 1; α from 0.1, learning rates 3e-4, γ 0.99, τ 5e-3, 3 × 256,
 /// 50,000 rollouts per epoch of 1000 updates, 5 epochs kept (docs/facts-2.md §1d). Differences from the
 /// reference: start states are drawn with replacement (EOR: without) and networks are initialised as CORL's EDAC.
-public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsConsumer {
-  public struct Configuration: Codable, Sendable {
+public struct RAVL: Algorithm, ModelRolloutAgent {
+  public struct Configuration: Codable, Sendable, ModelRolloutConfiguration {
     /// N, critics in the ensemble.
     public var critics = 10
     /// η, weight of EDAC's diversity loss.
@@ -39,19 +39,6 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCons
     public var dynamics = "model"
     /// λ ∈ [0, 1]: rollouts step (1 − λ)·model + λ·simulator (the edge-of-reach paper's Figure 1).
     public var dynamicsMix = 0.0
-
-    var rolloutSettings: ModelRolloutSettings {
-      var s = ModelRolloutSettings()
-      s.dynamicsModel = dynamicsModel
-      s.rolloutLength = rolloutLength
-      s.rolloutBatchSize = rolloutBatchSize
-      s.rolloutFrequency = rolloutFrequency
-      s.modelRetainEpochs = modelRetainEpochs
-      s.realRatio = realRatio
-      s.dynamics = dynamics
-      s.dynamicsMix = dynamicsMix
-      return s
-    }
   }
 
   public static let id = "ravl"
@@ -60,7 +47,7 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCons
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults(batchSize: 256, normalizeObservations: false) }
 
   var core: EnsembleSAC
-  var rollouts: ModelRollouts
+  public var rollouts: ModelRollouts
   var updates = 0
 
   public init(configuration c: Configuration, task: TaskSpec, rng: RandomStream) {
@@ -73,9 +60,6 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCons
     rollouts = ModelRollouts(settings: c.rolloutSettings, penaltyCoefficient: 0, task: task, rng: rng.child(named: "rollouts"))
   }
 
-  public mutating func prepare(dataset: Dataset, normalizer: ObservationNormalizer, rewardScale: Float) throws {
-    try rollouts.prepare(dataset: dataset, normalizer: normalizer, rewardScale: rewardScale)
-  }
 
   public mutating func update(on batch: Batch) throws -> Metrics {
     updates += 1
@@ -88,9 +72,6 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCons
     return metrics
   }
 
-  public var needsTrueDynamics: Bool { rollouts.settings.needsSimulator }
-  public mutating func attach(trueDynamics: any TrueDynamics) { rollouts.attach(trueDynamics: trueDynamics) }
-  public var trueDynamicsNote: String? { rollouts.startStateNote }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
     core.act(observations, exploring: exploring, rng: &rng)
@@ -101,17 +82,6 @@ public struct RAVL: Algorithm, AlgorithmState, DatasetConsumer, TrueDynamicsCons
     try v.counter(&updates, "updates")
   }
 
-  public func store(into checkpoint: inout Checkpoint) {
-    storeState(into: &checkpoint)
-    rollouts.store(into: &checkpoint)
-  }
-
-  public mutating func restore(from checkpoint: Checkpoint) throws {
-    var copy = self
-    try copy.restoreState(from: checkpoint)
-    try copy.rollouts.restore(from: checkpoint)
-    self = copy
-  }
 }
 
 extension RAVL.Configuration: CheckedConfiguration {
