@@ -129,13 +129,26 @@ public struct MuJoCoLocomotion<Robot: LocomotionRobot>: Environment, SimulatorSt
 /// Environments whose simulator state can be set from (qpos, qvel) for deterministic replay.
 public protocol SimulatorStateSettable: Environment {
   mutating func setState(qpos: [Double], qvel: [Double]) throws
+  /// The same state for stepping from, by the cheapest exact route (`MuJoCoSimulation.placeState`); defaults to
+  /// `setState`.
+  mutating func placeState(qpos: [Double], qvel: [Double]) throws
   /// The observation of the current state.
   var observation: [Double] { get }
   /// The current (qpos, qvel).
   var simulatorState: (qpos: [Double], qvel: [Double]) { get }
 }
 
+extension SimulatorStateSettable {
+  public mutating func placeState(qpos: [Double], qvel: [Double]) throws { try setState(qpos: qpos, qvel: qvel) }
+}
+
 extension MuJoCoLocomotion {
+  public mutating func placeState(qpos: [Double], qvel: [Double]) throws {
+    try simulation.placeState(qpos: qpos, qvel: qvel)
+    if Robot.needsContactForces(version: version) { simulation.step(control: [Double](repeating: 0, count: simulation.nu), frames: 0, contactForces: true) }
+    started = true
+  }
+
   public var simulatorState: (qpos: [Double], qvel: [Double]) { (simulation.qpos, simulation.qvel) }
 }
 

@@ -34,6 +34,7 @@ public struct TimeLimit<Base: Environment>: Environment {
 extension TimeLimit: SimulatorStateSettable where Base: SimulatorStateSettable {
   /// Sets the base's state; the step count is left as it is (replay and rollouts step from given states).
   public mutating func setState(qpos: [Double], qvel: [Double]) throws { try base.setState(qpos: qpos, qvel: qvel) }
+  public mutating func placeState(qpos: [Double], qvel: [Double]) throws { try base.placeState(qpos: qpos, qvel: qvel) }
   public var observation: [Double] { base.observation }
   public var simulatorState: (qpos: [Double], qvel: [Double]) { base.simulatorState }
 }

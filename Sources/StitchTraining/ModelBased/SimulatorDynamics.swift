@@ -102,7 +102,7 @@ public struct SimulatorDynamics: TrueDynamics {
                 guard var env = try EnvironmentRegistry.makeSettable(environment) else { return }
                 for r in (c * per)..<Swift.min(rows, (c + 1) * per) {
                   let s = Array(states[(r * sw)..<((r + 1) * sw)])
-                  try env.setState(qpos: Array(s[0..<nq]), qvel: Array(s[nq...]))
+                  try env.placeState(qpos: Array(s[0..<nq]), qvel: Array(s[nq...]))
                   let step = try env.step(scaling.toEnvironment(Array(actions[(r * ad)..<((r + 1) * ad)])))
                   let next = env.simulatorState
                   for j in 0..<nq { sp.value[r * sw + j] = next.qpos[j] }
