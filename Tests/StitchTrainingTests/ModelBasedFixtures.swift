@@ -7,7 +7,7 @@ import StitchTensor
 /// hidden 8 × 2) of the given task and widths, written once per process.
 enum ModelBasedFixtures {
   static func modelFile(task: String, observationDim: Int, actionDim: Int) -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-dynamics-\(task)-\(getpid()).safetensors")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-dynamics-\(task)-\(observationDim)x\(actionDim)-\(getpid()).safetensors")
     if !FileManager.default.fileExists(atPath: url.path) {
       var rng = RandomStream(seed: 17)
       var model = DynamicsEnsemble(members: 3, observationDim: observationDim, actionDim: actionDim, hiddenSizes: [8, 8],

@@ -35,11 +35,11 @@ enum AbsGrad: BinaryKernel {
 enum SiluGrad: BinaryKernel {
   /// d/dx x·σ(x) = σ(x)·(1 + x·(1 − σ(x))).
   @inline(__always) static func apply(_ g: Float, _ x: Float) -> Float {
-    let s = 1 / (1 + expf(-x))
+    let s = 1 / (1 + vectorExp(-x))
     return g * s * (1 + x * (1 - s))
   }
 }
-enum SiluKernel: UnaryKernel { @inline(__always) static func apply(_ x: Float) -> Float { x / (1 + expf(-x)) } }
+enum SiluKernel: UnaryKernel { @inline(__always) static func apply(_ x: Float) -> Float { x / (1 + vectorExp(-x)) } }
 /// mish(x) = x·tanh(softplus(x)) (Misra 2019, arXiv 1908.08681, eq. 1).
 enum MishKernel: UnaryKernel {
   @inline(__always) static func apply(_ x: Float) -> Float { x * tanhf(SoftplusKernel.apply(x)) }
