@@ -326,3 +326,35 @@ func commandError(_ arguments: [String]) -> String? {
   }
 }
 
+
+/// `stitch finetune` refuses what no fine-tuning run can use, before it reads or writes anything.
+@Suite struct FinetuneCommandCheckTests {
+  func error(_ arguments: [String]) -> String? { commandError(["finetune"] + arguments) }
+
+  @Test func settingsArePlainlyRefused() throws {
+    let base = ["/nonexistent-run/seed_0", "--online-steps", "100", "--out", "/nonexistent-out"]
+    #expect(error(base + ["--replay", "both"])?.contains("--replay must be append, mixed or none") == true)
+    #expect(error(base + ["--offline-ratio", "0.3"])?.contains("add --replay mixed") == true)
+    #expect(error(base + ["--replay", "mixed", "--offline-ratio", "1.5"])?.contains("must lie in [0, 1]") == true)
+    #expect(error(base + ["--warmup", "10", "--random-warmup", "10"])?.contains("choose one of --warmup") == true)
+    #expect(error(base + ["--warmup", "101"])?.contains("does not fit in --online-steps 100") == true)
+    #expect(error(base + ["--utd", "0"])?.contains("--utd must be positive") == true)
+    #expect(error(["/nonexistent-run", "--out", "/x"])?.contains("--online-steps is required") == true)
+    #expect(error(["--resume", "/nonexistent-run", "--utd", "2"])?.contains("--utd cannot change them") == true)
+    // With valid settings the next problem is the missing run.
+    #expect(error(base)?.contains("is not a Stitch run folder") == true)
+  }
+
+  /// Behaviour cloning and model-based agents have no online counterpart here: refused, naming why.
+  @Test func algorithmsWithoutAnOnlineCounterpartAreRefused() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-finetune-bc-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    for id in ["bc", "mopo"] {
+      let folder = root.appendingPathComponent("\(id)/seed_0")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      try Data(#"{"algorithm": "\#(id)", "configuration": {}, "options": {"environment": "Hopper-v4"}}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
+      let text = error([folder.path, "--online-steps", "10", "--out", root.appendingPathComponent("out").path])
+      #expect(text?.contains("\(id) cannot be fine-tuned") == true, "\(text ?? "no error")")
+    }
+  }
+}

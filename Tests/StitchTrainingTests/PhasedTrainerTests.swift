@@ -66,7 +66,11 @@ import Testing
       let buffer = try Trainer<TD3BC>.replayBuffer(from: c, capacity: 1000)
       let d = buffer.storage
       var unused = RandomStream(seed: 0)
-      let greedy = actor.act(Tensor(shape: [d.count, 3], scalars: d.observations), exploring: false, rng: &unused).scalars
+      // One row at a time, as the trainer acts: a batched product may round differently from a one-row one on
+      // some BLAS kernels (OpenBLAS's Haswell kernel on Zen 5 does).
+      let greedy = (0..<d.count).flatMap { i in
+        actor.act(Tensor(shape: [1, 3], scalars: Array(d.observations[i * 3 ..< (i + 1) * 3])), exploring: false, rng: &unused).scalars
+      }
       return (zip(d.actions, greedy).map { $0 - $1 }, buffer)
     }
     let (exact, buffer) = try storedDeviations(noise: 0)

@@ -36,6 +36,11 @@ public struct IQL: Algorithm, AlgorithmState {
     /// run, so `stitch train` sets it to `--steps` (`trainingDefaults.runLengthKeys`); 1M, CORL's run length, for
     /// code that builds the configuration itself.
     public var actorScheduleSteps = 1_000_000
+    /// Whether the schedule goes on past `actorScheduleSteps` as PyTorch's `CosineAnnealingLR` does (periodically:
+    /// the rate climbs back from 0 to its base over the next `actorScheduleSteps` updates) instead of staying at 0.
+    /// CORL's `finetune/iql.py` steps the offline schedule on through the online phase, so `stitch finetune` sets
+    /// it for IQL; false (the rate stays at 0) for offline runs, which never pass the end unless extended.
+    public var actorSchedulePeriodic = false
   }
 
   public static var trainingDefaults: TrainingDefaults { TrainingDefaults(runLengthKeys: ["actor_schedule_steps"]) }
@@ -89,8 +94,8 @@ public struct IQL: Algorithm, AlgorithmState {
         }
         return (weights * perSample).mean()
       }
-      actorOptimizer.learningRate = LearningRateSchedule.cosine(steps: config.actorScheduleSteps, minimum: 0)
-        .rate(base: config.actorLearningRate, at: step)
+      actorOptimizer.learningRate = (config.actorSchedulePeriodic ? LearningRateSchedule.periodicCosine(steps: config.actorScheduleSteps, minimum: 0)
+        : .cosine(steps: config.actorScheduleSteps, minimum: 0)).rate(base: config.actorLearningRate, at: step)
       actorOptimizer.update(&policy, along: actorGrad)
       return (valueLoss, actorLoss, advantage)
     }

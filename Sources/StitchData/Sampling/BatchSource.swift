@@ -62,3 +62,34 @@ extension TrajectoryWeightedSampler: BatchSource {
 }
 
 extension ReplayBuffer: BatchSource {}
+
+/// Draws each row uniformly from the union of two sources, as if `second`'s rows were appended to `first`'s:
+/// row i of a batch comes from `first` with probability |first| / (|first| + |second|). CORL's fine-tuning scripts
+/// (IQL, CQL, AWAC, SPOT) keep one replay buffer that starts as the dataset and grows with the online rows; this is
+/// that buffer without copying the dataset into it, so a checkpoint holds only the online rows.
+///
+/// The same distribution as drawing every row's index uniformly in [0, |first| + |second|): each row first picks its
+/// source (one draw in [0, |first| + |second|), below |first| meaning `first`), then each source draws its rows
+/// uniformly, `first`'s rows written first and `second`'s after them (rows of a minibatch are exchangeable, and
+/// gathering each source's rows in one pass keeps the fast paths of both).
+public struct AppendedSource<First: BatchSource, Second: BatchSource>: BatchSource {
+  public var first: First
+  public var second: Second
+
+  public init(first: First, second: Second) {
+    self.first = first
+    self.second = second
+  }
+
+  public var count: Int { first.count + second.count }
+
+  public func sample(into batch: inout Batch, rows: Range<Int>, using rng: inout RandomStream) {
+    let n1 = first.count, total = count
+    precondition(total > 0, "cannot sample from two empty sources")
+    var fromFirst = 0
+    for _ in rows where rng.nextInt(below: total) < n1 { fromFirst += 1 }
+    let split = rows.lowerBound + fromFirst
+    if fromFirst > 0 { first.sample(into: &batch, rows: rows.lowerBound..<split, using: &rng) }
+    if split < rows.upperBound { second.sample(into: &batch, rows: split..<rows.upperBound, using: &rng) }
+  }
+}

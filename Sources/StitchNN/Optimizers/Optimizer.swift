@@ -46,6 +46,10 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable {
   /// Cosine annealing from the base rate to `minimum` over `steps` updates (PyTorch `CosineAnnealingLR` closed
   /// form, Loshchilov & Hutter 2017 eq. 5 without restarts): η_t = η_min + (η − η_min)(1 + cos(π t / T)) / 2.
   case cosine(steps: Int, minimum: Float)
+  /// The same cosine without the stop at `steps`: η_t = η_min + (η − η_min)(1 + cos(π t / T)) / 2 for every t, so the
+  /// rate climbs back to η over the next T updates and repeats with period 2T, as PyTorch's `CosineAnnealingLR`
+  /// does when it is stepped past `T_max` (CORL's IQL fine-tuning).
+  case periodicCosine(steps: Int, minimum: Float)
   /// Linear warm-up from base/steps to the base rate over `steps` updates, then constant.
   case linearWarmup(steps: Int)
 
@@ -55,6 +59,10 @@ public enum LearningRateSchedule: Codable, Sendable, Equatable {
     case .constant: return base
     case .cosine(let steps, let minimum):
       let progress = Double(min(t, steps)) / Double(max(steps, 1))
+      return minimum + (base - minimum) * Float((1 + cos(Double.pi * progress)) / 2)
+    case .periodicCosine(let steps, let minimum):
+      // t mod 2T keeps the argument small (cos is 2π-periodic, so the value is the same).
+      let progress = Double(t % (2 * max(steps, 1))) / Double(max(steps, 1))
       return minimum + (base - minimum) * Float((1 + cos(Double.pi * progress)) / 2)
     case .linearWarmup(let steps):
       return base * min(1, Float(t + 1) / Float(max(steps, 1)))

@@ -37,6 +37,10 @@ public enum Phase: Codable, Sendable, Equatable, CustomStringConvertible {
     /// A fixed fraction of each minibatch from the run's dataset, the rest from the replay buffer (RLPD's and
     /// Cal-QL's symmetric sampling at 0.5). The dataset rows come first in the batch.
     case mixed(datasetFraction: Double)
+    /// Online rows appended to the run's dataset and minibatches drawn uniformly from the union (CORL's IQL, CQL,
+    /// AWAC and SPOT fine-tuning scripts: one replay buffer that starts with the dataset; FACTS-2.md §2f). The
+    /// share of online rows grows with the buffer, from 0 at the switch.
+    case append
   }
 
   /// Steps this phase adds to the run's counter.
@@ -57,7 +61,7 @@ public enum Phase: Codable, Sendable, Equatable, CustomStringConvertible {
   public var needsDataset: Bool {
     switch self {
     case .offline: true
-    case .online(_, _, _, .mixed): true
+    case .online(_, _, _, .mixed), .online(_, _, _, .append): true
     case .online(_, _, _, .replay): false
     }
   }
@@ -84,6 +88,7 @@ public enum Phase: Codable, Sendable, Equatable, CustomStringConvertible {
       switch d {
       case .replay: data = "replay buffer"
       case .mixed(let f): data = "\(f) dataset / \(1 - f) replay"
+      case .append: data = "the dataset with the online rows appended"
       }
       return "online: \(n) environment steps, \(u) update(s) per step\(warm), batches from \(data)"
     }

@@ -49,8 +49,13 @@ struct RunState<A: Algorithm> {
   /// Prepares the data and builds the algorithm; with a checkpoint, restores the run from it. A resumed run
   /// transforms the dataset with the checkpoint's normaliser and reward scale (the ones it trained with), not
   /// with values refitted from whatever file was passed.
+  ///
+  /// A fine-tuning run's first start (`pretrained`, the offline run's checkpoint, with no checkpoint of its own)
+  /// takes the algorithm's state, the normaliser and the reward scale from the pretrained checkpoint; its own
+  /// counters, random streams and replay buffer start fresh.
   init(configuration: A.Configuration, options: TrainingOptions, phases: [Phase], dataset raw: Dataset?,
-       synthetic rawSynthetic: Dataset?, checkpoint saved: Checkpoint?) throws {
+       synthetic rawSynthetic: Dataset?, checkpoint saved: Checkpoint?, pretrained: Checkpoint? = nil) throws {
+    let source = saved ?? pretrained
     self.options = options
     self.phases = phases
     env = try EnvironmentRegistry.make(options.environment)
@@ -58,17 +63,23 @@ struct RunState<A: Algorithm> {
     scaling = ActionScaling(low: env.actionSpace.low, high: env.actionSpace.high)
     var normalizer = ObservationNormalizer(identity: od)
     var rewardScale: Float = 1
-    if let text = saved?.metadata["normalizer"] {
+    if let text = source?.metadata["normalizer"] {
       normalizer = try JSONDecoder().decode(ObservationNormalizer.self, from: Data(text.utf8))
     } else if let raw, options.normalizeObservations {
       normalizer = ObservationNormalizer(fitting: raw)
     }
+    // The checkpoint's reward scale applies to online rewards too, with or without a dataset (a fine-tuning run
+    // that keeps no offline data still scales its rewards as the pretrained run did).
+    var savedScale: Float? = nil
+    if let text = source?.metadata["reward_scale"] {
+      guard let s = Float(text) else { throw Checkpoint.RestoreError.badMetadata("reward_scale") }
+      savedScale = s
+      rewardScale = s
+    }
     var ds: Dataset? = nil, synthetic: Dataset? = nil
     if var data = raw {
       data.transformActions(scaling.normalize)
-      if let text = saved?.metadata["reward_scale"] {
-        guard let s = Float(text) else { throw Checkpoint.RestoreError.badMetadata("reward_scale") }
-        rewardScale = s
+      if let s = savedScale {
         if s != 1 { RewardTransform.scaleAndShift(&data, scale: s, shift: 0) }
       } else if options.normalizeRewards {
         rewardScale = RewardTransform.normalizeByReturnRange(&data)
@@ -106,7 +117,11 @@ struct RunState<A: Algorithm> {
     resets = root.child(named: "env")
     buffer = ReplayBuffer(capacity: options.replayCapacity, observationDim: od, actionDim: ad)
     batch = Batch(size: options.batchSize, observationDim: od, actionDim: ad)
-    if let c = saved { try restore(from: c) }
+    if let c = saved {
+      try restore(from: c)
+    } else if let p = pretrained {
+      try algorithm.restore(from: p)
+    }
     if var consumer = algorithm as? any TrueDynamicsConsumer, consumer.needsTrueDynamics {
       consumer.attach(trueDynamics: try SimulatorDynamics(environment: options.environment))
       guard let attached = consumer as? A else { throw PhaseError("\(A.id)'s attach(trueDynamics:) changed its type") }
@@ -169,6 +184,8 @@ struct RunState<A: Algorithm> {
         case .replay: buffer.sample(into: &batch, using: &batches)
         case .mixed(let fraction):
           MixedSource(first: datasetSampler!, second: buffer, firstFraction: fraction).sample(into: &batch, using: &batches)
+        case .append:
+          AppendedSource(first: datasetSampler!, second: buffer).sample(into: &batch, using: &batches)
         }
         averages.add(try algorithm.update(on: batch))
       }

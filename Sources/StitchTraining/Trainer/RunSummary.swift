@@ -23,6 +23,8 @@ public struct RunSummary: Codable, Sendable {
   public var evaluations: [[Double]]  // [step, mean return, normalized score or NaN]
   public var seconds: Double
   public var stoppedEarly: Bool
+  /// A fine-tuning run's start, initial dip and regret (`FineTuningSummary`); nil for every other run.
+  public var fineTuning: FineTuningSummary? = nil
 
   public init(algorithm: String, environment: String, seed: UInt64, steps: Int, finalReturn: Double?,
               finalNormalizedScore: Double?, bestNormalizedScore: Double?, evaluations: [[Double]], seconds: Double,
@@ -40,7 +42,7 @@ public struct RunSummary: Codable, Sendable {
   }
 
   enum CodingKeys: String, CodingKey {
-    case algorithm, environment, seed, steps, finalReturn, finalNormalizedScore, bestNormalizedScore, evaluations, seconds, stoppedEarly
+    case algorithm, environment, seed, steps, finalReturn, finalNormalizedScore, bestNormalizedScore, evaluations, seconds, stoppedEarly, fineTuning
   }
 
   public init(from decoder: any Decoder) throws {
@@ -55,6 +57,7 @@ public struct RunSummary: Codable, Sendable {
     evaluations = EvaluationRecords.fromJSON(try c.decode([[Double?]].self, forKey: .evaluations))
     seconds = try c.decode(Double.self, forKey: .seconds)
     stoppedEarly = try c.decode(Bool.self, forKey: .stoppedEarly)
+    fineTuning = try c.decodeIfPresent(FineTuningSummary.self, forKey: .fineTuning)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -69,6 +72,7 @@ public struct RunSummary: Codable, Sendable {
     try c.encode(EvaluationRecords.toJSON(evaluations), forKey: .evaluations)
     try c.encode(seconds, forKey: .seconds)
     try c.encode(stoppedEarly, forKey: .stoppedEarly)
+    try c.encodeIfPresent(fineTuning, forKey: .fineTuning)
   }
 }
 

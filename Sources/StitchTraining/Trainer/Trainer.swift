@@ -122,15 +122,21 @@ public struct Trainer<A: Algorithm> {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
     let saved = resume ? try Checkpoint.read(from: checkpointURL) : nil
+    let pretrained = try saved == nil ? options.pretrained.map { try Self.pretrainedCheckpoint($0) } : nil
 
     var state = try RunState<A>(configuration: configuration, options: options, phases: phases, dataset: raw,
-                                synthetic: rawSynthetic, checkpoint: saved)
+                                synthetic: rawSynthetic, checkpoint: saved, pretrained: pretrained)
     if !resume { try RunConfigFile(algorithm: A.id, configuration: configuration, options: options).write(to: folder) }
     let log = try MetricsLog(folder: folder, resumeStep: resume ? state.step : nil)
     state.log = log
     state.folder = folder
     state.onEvaluation = onEvaluation
 
+    // A fine-tuning run's curve starts with the pretrained policy, evaluated as the online phase evaluates.
+    if !resume, options.pretrained != nil, state.step == 0, phases.first?.isOnline == true {
+      try state.evaluate(online: true)
+      try state.save(to: checkpointURL)
+    }
     var stopped = false
     var phaseStart = 0
     run: for phase in phases {
@@ -152,13 +158,28 @@ public struct Trainer<A: Algorithm> {
     if stopped { try state.save(to: checkpointURL) }
     let evaluations = state.evaluations
     let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
-    let summary = RunSummary(algorithm: A.id, environment: options.environment, seed: options.seed, steps: state.step,
+    var summary = RunSummary(algorithm: A.id, environment: options.environment, seed: options.seed, steps: state.step,
                              finalReturn: evaluations.last?[1], finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(),
                              evaluations: evaluations, seconds: Date().timeIntervalSince(start), stoppedEarly: stopped)
+    if let start = options.pretrained {
+      summary.fineTuning = FineTuningSummary(pretrained: start, onlineSteps: phases.reduce(0) { $0 + $1.length }, evaluations: evaluations)
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))
     return summary
+  }
+
+  /// A fine-tuning run's pretrained checkpoint, refused when it is another algorithm's (its state would not fit).
+  static func pretrainedCheckpoint(_ start: PretrainedStart) throws -> Checkpoint {
+    let c: Checkpoint
+    do { c = try Checkpoint.read(from: start.checkpointURL) } catch {
+      throw RunFolderError("the pretrained run \(start.folder) has no readable checkpoint.safetensors: \(error)")
+    }
+    if let id = c.metadata["algorithm"], id != A.id {
+      throw RunFolderError("the pretrained checkpoint in \(start.folder) is \(id)'s, not \(A.id)'s")
+    }
+    return c
   }
 
   /// The replay buffer saved in a checkpoint (flags as 0/1 Float32 columns).

@@ -60,6 +60,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// Whether transitions with NaN or infinite values were dropped when the dataset was loaded (`--drop-non-finite`);
   /// a resume loads the dataset the same way. nil: not recorded (an old run folder).
   public var dropNonFinite: Bool? = nil
+  /// A fine-tuning run's start (`stitch finetune`): the offline run whose checkpoint gives the algorithm's state,
+  /// the observation normaliser and the reward scale before the first step. nil: the run starts from scratch.
+  public var pretrained: PretrainedStart? = nil
 
   public init() {}
 
@@ -98,6 +101,29 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public func evaluationSeed(online: Bool) -> UInt64 {
     online ? seed &+ 999_983 : seed &* 1_000_003 &+ 12_345
   }
+}
+
+/// The run a fine-tuning run starts from, recorded in its `config.json` (the checkpoint is read once, when the run
+/// starts; a resume restores from the fine-tuning run's own checkpoint).
+public struct PretrainedStart: Codable, Sendable, Equatable {
+  /// The pretrained seed folder (RUN/seed_K) as given.
+  public var folder: String
+  /// The pretrained run's algorithm id and step (its checkpoint's).
+  public var algorithm: String
+  public var step: Int
+  /// The pretrained run's last normalized evaluation score (nil on tasks without reference returns): the baseline
+  /// of the initial dip.
+  public var score: Double?
+
+  public init(folder: String, algorithm: String, step: Int, score: Double?) {
+    self.folder = folder
+    self.algorithm = algorithm
+    self.step = step
+    self.score = score
+  }
+
+  /// The pretrained checkpoint's file.
+  public var checkpointURL: URL { URL(fileURLWithPath: folder).appendingPathComponent("checkpoint.safetensors") }
 }
 
 /// Set when the user presses Ctrl-C: trainers checkpoint and stop at the end of the current step.
