@@ -27,14 +27,16 @@ enum Oracle {
   }
 
   /// The batch stored under `batchK.` (next actions where the fixture has them).
-  static func batch(_ t: [String: Tensor], _ k: Int, size: Int, observationDim: Int = 3, actionDim: Int = 2) throws -> Batch {
+  /// `prefix` replaces `batchK.` for fixtures that name their batches otherwise.
+  static func batch(_ t: [String: Tensor], _ k: Int, size: Int, observationDim: Int = 3, actionDim: Int = 2, prefix: String? = nil) throws -> Batch {
+    let p = prefix ?? "batch\(k)."
     var b = Batch(size: size, observationDim: observationDim, actionDim: actionDim)
-    b.observations = try tensor(t, "batch\(k).observations")
-    b.actions = try tensor(t, "batch\(k).actions")
-    b.rewards = try tensor(t, "batch\(k).rewards").reshaped([size, 1])
-    b.nextObservations = try tensor(t, "batch\(k).next_observations")
-    b.terminals = try tensor(t, "batch\(k).terminals").reshaped([size, 1])
-    if let next = t["batch\(k).next_actions"] { b.nextActions = next }
+    b.observations = try tensor(t, p + "observations")
+    b.actions = try tensor(t, p + "actions")
+    b.rewards = try tensor(t, p + "rewards").reshaped([size, 1])
+    b.nextObservations = try tensor(t, p + "next_observations")
+    b.terminals = try tensor(t, p + "terminals").reshaped([size, 1])
+    if let next = t[p + "next_actions"] { b.nextActions = next }
     return b
   }
 

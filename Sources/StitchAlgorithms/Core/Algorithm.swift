@@ -77,6 +77,16 @@ extension Algorithm {
   public var actsDeterministically: Bool { false }
 }
 
+/// The configuration of an online algorithm that learns with the offline dataset in its batches (RLPD): `stitch
+/// train` then needs `--dataset` and trains one online phase of `updatesPerStep` updates per environment step
+/// after `randomSteps` uniformly random ones, each minibatch `datasetFraction` dataset rows and the rest from
+/// the online buffer.
+public protocol OnlineWithDataset {
+  var datasetFraction: Double { get }
+  var updatesPerStep: Int { get }
+  var randomSteps: Int { get }
+}
+
 /// An algorithm that needs the dataset itself, not only minibatches of it (dynamics training, rollout start
 /// states, returns-to-go for calibration). The trainer calls `prepare` once per process, after the algorithm is
 /// built and, on resume, restored, and before its first update; the dataset is what minibatches are drawn from

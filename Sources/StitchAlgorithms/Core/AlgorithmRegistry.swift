@@ -8,7 +8,7 @@ public enum AlgorithmRegistry {
   public static let offline: [any Algorithm.Type] = [BC.self, TD3BC.self, IQL.self, CQL.self, ReBRAC.self, SACN.self, EDAC.self,
                                                     MBPO.self, MOPO.self, MOBILE.self, RAVL.self]
   /// Online algorithms (trained by interacting with the environment).
-  public static let online: [any Algorithm.Type] = [SAC.self]
+  public static let online: [any Algorithm.Type] = [SAC.self, RLPD.self]
 
   public static var all: [any Algorithm.Type] { offline + online }
 

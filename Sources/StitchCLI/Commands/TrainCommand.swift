@@ -18,6 +18,7 @@ struct TrainCommand: ParsableCommand {
       Example:
         stitch train --algo td3bc --dataset data/pendulum-medium.hdf5 --env Pendulum-v1 --steps 20000 --seeds 0,1 --out runs/td3bc
         stitch train --algo sac --env Pendulum-v1 --steps 15000 --out runs/sac
+        stitch train --algo rlpd --dataset data/hopper-medium.hdf5 --env Hopper-v4 --steps 250000 --out runs/rlpd   # online, half of each batch from the dataset
         stitch train --algo iql --dataset data/hopper-medium.hdf5 --env Hopper-v4 --preset hopper-medium --out runs/iql   # CORL's hopper-medium settings
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5
         stitch train --resume runs/td3bc/seed_0 --dataset data/pendulum-medium.hdf5 --until 40000   # extend a finished run
@@ -198,8 +199,15 @@ struct TrainCommand: ParsableCommand {
   func train<A: Algorithm>(_ type: A.Type) throws {
     try checkLoopOptions()
     let online = AlgorithmRegistry.isOnline(type)
-    if online, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
+    // RLPD and its kind: online, with the dataset in every batch.
+    let mixesDataset = A.defaultConfiguration is any OnlineWithDataset
+    if online, !mixesDataset, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
       throw ValidationError("\(A.id) trains online from its own interaction with --env; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
+    }
+    if mixesDataset, case let given = [("--synthetic", synthetic != nil), ("--synthetic-ratio", syntheticRatioOption != nil),
+                                       ("--return-weighted", returnWeighted != nil), ("--advantage-weighted", advantageWeighted != nil)].filter(\.1).map(\.0),
+       !given.isEmpty {
+      throw ValidationError("\(A.id) mixes the dataset uniformly into its online batches (offline_ratio); \(given.joined(separator: ", ")) apply only to offline runs")
     }
     if synthetic != nil, Self.usesNextDatasetAction.contains(A.id) {
       throw ValidationError("\(A.id)'s critic target penalises the distance to the dataset's next action a′, which synthetic transitions (--synthetic) do not have; train \(A.id) on the real dataset alone")
@@ -233,8 +241,10 @@ struct TrainCommand: ParsableCommand {
     }
     var data: Dataset? = nil
     var dataIdentity: DatasetIdentity? = nil
-    if !online {
-      guard let dataset else { throw ValidationError("--dataset is required for offline algorithm \(A.id)") }
+    if !online || mixesDataset {
+      guard let dataset else {
+        throw ValidationError(online ? "--dataset is required for \(A.id), which mixes it into its online batches" : "--dataset is required for offline algorithm \(A.id)")
+      }
       let (ds, report) = try DatasetFile.read(dataset, options: LoadOptions(dropNonFinite: dropNonFinite))
       for note in report.notes { FileHandle.standardError.write(Data("dataset: \(note)\n".utf8)) }
       try Self.checkTrainable(ds, path: dataset, what: "--dataset")
@@ -261,7 +271,11 @@ struct TrainCommand: ParsableCommand {
       BLAS.threads = 1
       let folder = root.appendingPathComponent("seed_\(seedList[i])")
       var opts = options(seed: seedList[i], environment: env, defaults: A.trainingDefaults, productLanes: seedLanes, preset: chosenPreset)
-      if !online {
+      if let recipe = configuration as? any OnlineWithDataset {
+        opts.setPhases([.online(environmentSteps: steps, updatesPerStep: recipe.updatesPerStep,
+                                warmup: .random(steps: Swift.min(recipe.randomSteps, steps)), data: .mixed(datasetFraction: recipe.datasetFraction))])
+      }
+      if !online || mixesDataset {
         opts.dataset = loadedIdentity
         opts.synthetic = syntheticIdentity
         opts.dropNonFinite = dropNonFinite
@@ -275,7 +289,7 @@ struct TrainCommand: ParsableCommand {
         if online {
           var trainer = OnlineTrainer<A>(configuration: configuration, options: opts, folder: folder)
           trainer.onEvaluation = Self.snapshotHook(env: env, folder: folder, seed: opts.seed)
-          summary = try trainer.run(progress: progress)
+          summary = try trainer.run(dataset: mixesDataset ? loaded : nil, progress: progress)
         } else {
           summary = try OfflineTrainer<A>(configuration: configuration, options: opts, folder: folder).run(dataset: loaded!, synthetic: extra, progress: progress)
         }

@@ -77,14 +77,15 @@ extension TrainCommand {
   /// The run's curve over all seeds is drawn again at the end.
   func resumeAll<A: Algorithm>(_ type: A.Type, root: URL, folders: [URL]) throws {
     let online = AlgorithmRegistry.isOnline(type)
-    if online, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
+    let mixesDataset = A.defaultConfiguration is any OnlineWithDataset
+    if online, !mixesDataset, case let given = offlineOnlyOptionsGiven(), !given.isEmpty {
       throw ValidationError("\(A.id) trains online from its own interaction; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
     }
     let savedOptions = try folders.map { online ? try OnlineTrainer<A>.load(from: $0).options : try OfflineTrainer<A>.load(from: $0).options }
     var data: Dataset? = nil
     var extra: Dataset? = nil
-    if !online {
-      guard let dataset else { throw ValidationError("--dataset is required to resume an offline run") }
+    if !online || mixesDataset {
+      guard let dataset else { throw ValidationError("--dataset is required to resume \(online ? "a run that mixes it into its batches" : "an offline run")") }
       // The dataset loads as the run loaded it: with its own --drop-non-finite (recorded since it was; older runs
       // take the flag as given).
       let recordedDrop = savedOptions.compactMap(\.dropNonFinite)
@@ -144,7 +145,7 @@ extension TrainCommand {
           trainer.options.steps = target
           if until != nil || laneCount != nil { try trainer.writeConfig() }
           trainer.onEvaluation = Self.snapshotHook(env: trainer.options.environment, folder: folder, seed: trainer.options.seed)
-          summary = try trainer.run(resume: true, progress: progress)
+          summary = try trainer.run(dataset: mixesDataset ? loaded : nil, resume: true, progress: progress)
         } else {
           var trainer = try OfflineTrainer<A>.load(from: folder)
           if let laneCount { trainer.options.productLanes = laneCount }

@@ -20,3 +20,27 @@ public struct LayerNorm: Layer, Sendable {
     visit(prefix + "bias", &offset)
   }
 }
+
+/// E independent layer normalizations over the last axis of `[E, B, d]` activations, each member with its own
+/// learned scale and offset (`[E, 1, d]`): the LayerNorm of a critic ensemble whose members are vmapped copies of
+/// one network (RLPD's `Ensemble(StateActionValue(MLP(use_layer_norm=True)))`, flax `nn.LayerNorm`, ε = 1e-6).
+public struct EnsembleLayerNorm: Layer, Sendable {
+  public var scale: Tensor
+  public var offset: Tensor
+  public var epsilon: Float
+
+  public init(members: Int, size: Int, epsilon: Float = 1e-6) {
+    scale = Tensor.ones([members, 1, size])
+    offset = Tensor.zeros([members, 1, size])
+    self.epsilon = epsilon
+  }
+
+  public func callAsFunction(_ input: Tensor) -> Tensor {
+    input.layerNormalized(epsilon: epsilon) * scale + offset
+  }
+
+  public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
+    visit(prefix + "weight", &scale)
+    visit(prefix + "bias", &offset)
+  }
+}

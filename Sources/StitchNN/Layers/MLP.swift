@@ -54,17 +54,27 @@ public struct MLP: Layer, Sendable {
 }
 
 /// An ensemble of E MLPs evaluated together on `[E, B, in]` inputs (or `[B, in]`, which is shared by all members).
+///
+/// With `layerNorm`, each hidden block is linear, a per-member LayerNorm (`EnsembleLayerNorm`), then the
+/// activation (RLPD's critics: Dense → LayerNorm → ReLU); parameters are then numbered as `MLP`'s with LayerNorm
+/// (`net.0` linear, `net.1` norm, `net.3` linear, …); without it, `net.0`, `net.1`, … as before.
 public struct EnsembleMLP: Layer, Sendable {
   public var layers: [EnsembleLinear]
+  /// One per hidden layer with `layerNorm`, else empty.
+  public var norms: [EnsembleLayerNorm] = []
   public let members: Int
+  /// The hidden activation, applied after the norm (with `layerNorm`; without it each layer applies its own).
+  public let hiddenActivation: Activation
 
   public init(members: Int, inputSize: Int, hiddenSizes: [Int], outputSize: Int, activation: Activation = .relu,
-              outputActivation: Activation = .identity, rng: inout RandomStream) {
+              layerNorm: Bool = false, layerNormEpsilon: Float = 1e-6, outputActivation: Activation = .identity, rng: inout RandomStream) {
     self.members = members
+    hiddenActivation = activation
     var sizes = [inputSize] + hiddenSizes
     layers = []
     for i in 0..<hiddenSizes.count {
-      layers.append(EnsembleLinear(members: members, inputSize: sizes[i], outputSize: sizes[i + 1], activation: activation, rng: &rng))
+      layers.append(EnsembleLinear(members: members, inputSize: sizes[i], outputSize: sizes[i + 1], activation: layerNorm ? .identity : activation, rng: &rng))
+      if layerNorm { norms.append(EnsembleLayerNorm(members: members, size: sizes[i + 1], epsilon: layerNormEpsilon)) }
     }
     sizes.append(outputSize)
     layers.append(EnsembleLinear(members: members, inputSize: sizes[sizes.count - 2], outputSize: outputSize, activation: outputActivation, rng: &rng))
@@ -75,7 +85,10 @@ public struct EnsembleMLP: Layer, Sendable {
     precondition(!layers.isEmpty && layers.allSatisfy { $0.members == layers[0].members }, "EnsembleMLP: layers disagree on members")
     self.layers = layers
     members = layers[0].members
+    hiddenActivation = .identity
   }
+
+  public var layerNorm: Bool { !norms.isEmpty }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
     var h = input
@@ -83,11 +96,21 @@ public struct EnsembleMLP: Layer, Sendable {
       // Share one batch across members: [B, in] → [E, B, in].
       h = Tensor.zeros([members] + h.shape) + h
     }
-    for layer in layers { h = layer(h) }
+    for (i, layer) in layers.enumerated() {
+      h = layer(h)
+      if i < norms.count { h = hiddenActivation(norms[i](h)) }
+    }
     return h
   }
 
   public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
-    for i in layers.indices { layers[i].visitParameters(prefix + "net.\(i).", visit) }
+    guard layerNorm else {
+      for i in layers.indices { layers[i].visitParameters(prefix + "net.\(i).", visit) }
+      return
+    }
+    for i in layers.indices {
+      layers[i].visitParameters(prefix + "net.\(i * 3).", visit)
+      if i < norms.count { norms[i].visitParameters(prefix + "net.\(i * 3 + 1).", visit) }
+    }
   }
 }
