@@ -87,4 +87,22 @@ import Testing
     // 4500 draws over 45 pairs: 100 each on average, standard deviation ≈ 10.
     #expect(counts.values.allSatisfy { $0 > 55 && $0 < 145 })
   }
+
+  /// The target over a subset evaluates only the subset's members: the same values, bit for bit, as those rows of
+  /// the whole ensemble's output (LayerNorm parameters made to differ per member so a mix-up would show).
+  @Test func aSubsetOfTheEnsembleGivesThoseMembersRows() throws {
+    var rng = RandomStream(seed: 9)
+    var e = EnsembleMLP(members: 5, inputSize: 4, hiddenSizes: [6, 6], outputSize: 1, layerNorm: true, rng: &rng)
+    for i in e.norms.indices {
+      e.norms[i].scale = Tensor.uniform(e.norms[i].scale.shape, in: 0.5...1.5, using: &rng)
+      e.norms[i].offset = Tensor.uniform(e.norms[i].offset.shape, in: -0.5...0.5, using: &rng)
+    }
+    let x = Tensor.normal([7, 4], using: &rng)
+    let all = e(x).scalars
+    let picked = [3, 0]
+    let sub = e.selecting(members: picked)
+    #expect(sub.members == 2 && sub.layerNorm)
+    let out = sub(x).scalars
+    for (k, m) in picked.enumerated() { #expect(Array(out[k * 7 ..< (k + 1) * 7]) == Array(all[m * 7 ..< (m + 1) * 7])) }
+  }
 }

@@ -25,8 +25,7 @@ import StitchTensor
 /// batch of 256·utd rows per environment step (dataset and online rows interleaved) and slices it into `utd`
 /// minibatches of 128 + 128; here each minibatch is drawn on its own, 128 + 128: the same distribution.
 /// Differences from the reference: the dataset's actions are not clipped to ±(1 − 1e-5) (RLPD never evaluates
-/// log π of a dataset action); the whole target ensemble is evaluated and the subset's rows taken (the same
-/// values, more work).
+/// log π of a dataset action).
 public struct RLPD: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
     /// N, `num_qs`.
@@ -149,12 +148,13 @@ public struct RLPD: Algorithm, AlgorithmState {
     let dist = Self.policy(actor, batch.nextObservations)
     let u = dist.base.sample(noise: draws.next)
     let nextAction = u.tanh(), nextLogProb = dist.logProbability(preTanh: u).scalars
-    let nextQs = Self.q(targetCritics, batch.nextObservations, nextAction).scalars
+    // Only the subset's target critics are evaluated (the reference applies the ensemble to the subset's params).
+    let nextQs = Self.q(targetCritics.selecting(members: draws.subset), batch.nextObservations, nextAction).scalars
     let rewards = batch.rewards.scalars, terminals = batch.terminals.scalars
     var target = [Float](repeating: 0, count: b)
     for i in 0..<b {
       var nextQ = Float.infinity
-      for j in draws.subset { nextQ = Swift.min(nextQ, nextQs[j * b + i]) }
+      for j in draws.subset.indices { nextQ = Swift.min(nextQ, nextQs[j * b + i]) }
       let mask = 1 - terminals[i]
       var y = rewards[i] + config.discount * mask * nextQ
       if config.backupEntropy { y -= config.discount * mask * alpha * nextLogProb[i] }

@@ -81,11 +81,11 @@ public struct EnsembleMLP: Layer, Sendable {
   }
 
   /// An ensemble made of existing layers (all with the same number of members).
-  public init(layers: [EnsembleLinear]) {
+  public init(layers: [EnsembleLinear], hiddenActivation: Activation = .identity) {
     precondition(!layers.isEmpty && layers.allSatisfy { $0.members == layers[0].members }, "EnsembleMLP: layers disagree on members")
     self.layers = layers
     members = layers[0].members
-    hiddenActivation = .identity
+    self.hiddenActivation = hiddenActivation
   }
 
   public var layerNorm: Bool { !norms.isEmpty }
@@ -112,5 +112,32 @@ public struct EnsembleMLP: Layer, Sendable {
       layers[i].visitParameters(prefix + "net.\(i * 3).", visit)
       if i < norms.count { norms[i].visitParameters(prefix + "net.\(i * 3 + 1).", visit) }
     }
+  }
+}
+
+extension EnsembleMLP {
+  /// The ensemble of the given members only, in that order (a copy of their parameters): REDQ's and RLPD's target
+  /// over a random subset of the critics evaluates just the subset.
+  public func selecting(members indices: [Int]) -> EnsembleMLP {
+    func rows(_ t: Tensor) -> Tensor {
+      let per = t.count / Swift.max(t.shape[0], 1)
+      var scalars: [Float] = []
+      scalars.reserveCapacity(per * indices.count)
+      t.withUnsafeBufferPointer { p in for i in indices { scalars.append(contentsOf: p[i * per ..< (i + 1) * per]) } }
+      return Tensor(shape: [indices.count] + t.shape.dropFirst(), scalars: scalars)
+    }
+    var copy = EnsembleMLP(layers: layers.map { l in
+      var s = l
+      s.weight = rows(l.weight)
+      s.bias = rows(l.bias)
+      return s
+    }, hiddenActivation: hiddenActivation)
+    copy.norms = norms.map { n in
+      var s = n
+      s.scale = rows(n.scale)
+      s.offset = rows(n.offset)
+      return s
+    }
+    return copy
   }
 }
