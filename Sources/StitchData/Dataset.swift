@@ -33,6 +33,10 @@ public struct Dataset: Sendable {
   /// "action_log_probs", the behaviour policy's log-density of the row's action. Row-aligned with the transitions;
   /// loaders keep them through their row filters, and model-based training starts true-dynamics rollouts from them.
   public var infos: [String: InfoColumn] = [:]
+  /// Per-row Monte-Carlo returns-to-go, set by the trainer for algorithms that bound Q by them (Cal-QL) from the
+  /// rewards as the algorithm sees them; −∞ marks a row whose return is not known yet (an online episode in
+  /// progress), which bounds nothing. nil: no such column (minibatches then carry 0, CORL's online value).
+  public var returnsToGo: [Float]? = nil
 
   /// One `infos/` column: `width` values per row, row-major.
   public struct InfoColumn: Sendable, Equatable {

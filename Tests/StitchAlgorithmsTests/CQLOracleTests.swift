@@ -28,12 +28,21 @@ import Testing
     try checkOneUpdate(fixture: "cql_plain_update_oracle.safetensors", lagrange: false, importanceSampling: false)
   }
 
-  func checkOneUpdate(fixture: String, lagrange: Bool, importanceSampling: Bool = true) throws {
+  /// Cal-QL's calibration (CORL cal_ql.py `_q_loss`): the current- and next-state proposals' Q-values bounded
+  /// below by the rows' returns-to-go before their density corrections (`make_cql_fixture.py --calibrated`, 70% of
+  /// them below their bound), with the bound rates it logs; and the same update with the calibration switched off
+  /// (CORL's online phase) is plain CQL again, the uncalibrated fixture's losses.
+  @Test func oneCalibratedUpdateMatchesCalQLsArithmeticInPyTorch() throws {
+    try checkOneUpdate(fixture: "cql_calibrated_update_oracle.safetensors", lagrange: false, calibrated: true)
+  }
+
+  func checkOneUpdate(fixture: String, lagrange: Bool, importanceSampling: Bool = true, calibrated: Bool = false) throws {
     let t = try Oracle.load(fixture)
     func tensor(_ name: String) throws -> Tensor { try Oracle.tensor(t, name) }
     var c = CQL.defaultConfiguration
     c.lagrange = lagrange
     c.importanceSampling = importanceSampling
+    c.calibrated = calibrated
     c.targetActionGap = lagrange ? 0.3 : c.targetActionGap
     c.actorHiddenSizes = [8, 8, 8]
     c.criticHiddenSizes = [8, 8, 8]
@@ -54,6 +63,26 @@ import Testing
                           current: try tensor("draw.current"), nextPolicy: try tensor("draw.next_policy"))
 
     let g = try agent.gradients(on: batch, draws: draws)
+    if calibrated {
+      #expect(batch.returnsToGo.scalars.contains { $0 != 0 }, "the fixture's returns-to-go reach the batch")
+      Oracle.close(Tensor(g.boundRates ?? []), Tensor([try tensor("out.bound_rate_current").scalar, try tensor("out.bound_rate_next").scalar]), "bound rates")
+      var off = agent
+      off.phaseChanged(online: true)
+      var plain = agent
+      plain.calibrating = false
+      let uncalibrated = try plain.gradients(on: batch, draws: draws)
+      #expect(try off.gradients(on: batch, draws: draws).criticLoss == g.criticLoss, "calibrate_online defaults to true: still calibrated online")
+      #expect(uncalibrated.criticLoss != g.criticLoss, "the bound changes the loss")
+      var corlConfig = c
+      corlConfig.calibrateOnline = false
+      var corl = CQL(configuration: corlConfig, task: TaskSpec(id: "oracle", observationDim: 3, actionDim: 2), rng: RandomStream(seed: 0))
+      try loaded.restore(&corl.actor, from: "actor.")
+      try loaded.restore(&corl.critics, from: "critic.")
+      try loaded.restore(&corl.targetCritics, from: "target_critic.")
+      try loaded.restore(&corl.logTemperature, from: "log_alpha")
+      corl.phaseChanged(online: true)
+      #expect(try corl.gradients(on: batch, draws: draws).criticLoss == uncalibrated.criticLoss, "CORL's switch: uncalibrated online")
+    }
     Oracle.close(Tensor([g.actorLoss]), try tensor("out.actor_loss"), "actor loss")
     Oracle.close(Tensor([g.criticLoss]), try tensor("out.critic_loss"), "critic loss")
     Oracle.close(g.logTemperature, try tensor("grad.log_alpha"), "grad log_alpha")

@@ -37,6 +37,7 @@ enum Oracle {
     b.nextObservations = try tensor(t, p + "next_observations")
     b.terminals = try tensor(t, p + "terminals").reshaped([size, 1])
     if let next = t[p + "next_actions"] { b.nextActions = next }
+    if let returns = t[p + "returns_to_go"] { b.returnsToGo = returns.reshaped([size, 1]) }
     return b
   }
 

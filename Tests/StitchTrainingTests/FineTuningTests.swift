@@ -194,3 +194,65 @@ import Testing
     #expect(stopping.rate(base: 1, at: 150) == 0)
   }
 }
+
+/// Cal-QL's returns-to-go: computed by the trainer on the dataset as the critic sees it, carried by both sampler
+/// paths into `Batch.returnsToGo`, and filled in for online episodes when they end.
+@Suite struct ReturnsToGoTests {
+  /// G_t = r_t + γ·G_{t+1} within each episode (CORL `get_return_to_go`), by hand on a 5-row dataset of two
+  /// episodes (a terminal after row 1, a timeout after row 4): rewards 1, 2 | 3, 4, 5 with γ = 0.5 give
+  /// 2, 2 | 6.25, 6.5, 5; the row table and the column gather both deliver them, and rows of a source without the
+  /// column get 0.
+  @Test func samplersCarryTheReturnsToGo() throws {
+    var ds = Dataset(observationDim: 1, actionDim: 1, observations: [0, 1, 2, 3, 4], actions: [0, 0, 0, 0, 0], rewards: [1, 2, 3, 4, 5],
+                     nextObservations: [1, 2, 3, 4, 5], terminals: [false, true, false, false, false], timeouts: [false, false, false, false, true])
+    ds.returnsToGo = RewardTransform.returnsToGo(ds, discount: 0.5).map { Float($0) }
+    #expect(ds.returnsToGo == [2, 2, 6.25, 6.5, 5])
+    var batch = Batch(size: 5, observationDim: 1, actionDim: 1)
+    TransitionRows(ds).gather([0, 1, 2, 3, 4], into: &batch)
+    #expect(batch.returnsToGo.scalars == [2, 2, 6.25, 6.5, 5])
+    UniformSampler.gather(ds, [4, 3, 2, 1, 0], into: &batch, od: 1, ad: 1)
+    #expect(batch.returnsToGo.scalars == [5, 6.5, 6.25, 2, 2])
+    var plain = ds
+    plain.returnsToGo = nil
+    TransitionRows(plain).gather([0, 1], into: &batch, offset: 3)
+    #expect(batch.returnsToGo.scalars == [5, 6.5, 6.25, 0, 0])
+  }
+
+  /// An online buffer that tracks returns holds −∞ (no bound) for an episode in progress and its returns once it
+  /// ends: rewards 1, 1, 1 then a terminal 2 with γ = 0.9 give 1 + 0.9(1 + 0.9(1 + 0.9·2)) = 4.168, then 3.52, 2.8, 2.
+  @Test func onlineEpisodesGetTheirReturnsWhenTheyEnd() throws {
+    var buffer = ReplayBuffer(capacity: 10, observationDim: 1, actionDim: 1)
+    buffer.add(observation: [0], action: [0], reward: 7, nextObservation: [0], terminal: false, timeout: true)
+    buffer.trackReturnsToGo()
+    for (k, r) in [Float(1), 1, 1, 2].enumerated() {
+      buffer.add(observation: [Float(k)], action: [0], reward: r, nextObservation: [Float(k + 1)], terminal: k == 3, timeout: false)
+    }
+    #expect(buffer.storage.returnsToGo!.allSatisfy { $0 == -.infinity })
+    buffer.fillReturnsToGo(episodeSteps: 4, discount: 0.9)
+    let g = buffer.storage.returnsToGo!
+    #expect(g[0] == -.infinity, "a row from before the tracking stays unknown")
+    let expected: [Float] = [4.168, 3.52, 2.8, 2]
+    for (a, b) in zip(g[1...], expected) { #expect(Swift.abs(a - b) < 1e-5, "\(g)") }
+  }
+
+  /// The trainer gives a Cal-QL run the returns-to-go of its transformed dataset (rewards scaled by
+  /// `--normalize-rewards`), discounted with the critic's γ as the decimal the user wrote (0.9, not the Float
+  /// 0.899999976: CORL sums in Python floats); plain CQL gets none.
+  @Test func theTrainerComputesThemOnTheDatasetTheCriticSees() throws {
+    var o = TrainingOptions()
+    o.setPhases([.offline(updates: 1)])
+    o.environment = "Pendulum-v1"
+    o.normalizeRewards = true
+    var c = CalQL.defaultConfiguration
+    c.discount = 0.9
+    let state = try RunState<CalQL>(configuration: c, options: o, phases: o.phases!, dataset: FineTuningTests.dataset, synthetic: nil, checkpoint: nil)
+    let ds = try #require(state.dataset)
+    #expect(state.rewardScale != 1)
+    let expected = RewardTransform.returnsToGo(ds, discount: 0.9).map { Float($0) }
+    #expect(expected != RewardTransform.returnsToGo(ds, discount: Double(Float(0.9))).map { Float($0) }, "the two discounts are told apart")
+    #expect(ds.returnsToGo == expected)
+    #expect(expected.contains { $0 != 0 })
+    let plain = try RunState<CQL>(configuration: CQL.defaultConfiguration, options: o, phases: o.phases!, dataset: FineTuningTests.dataset, synthetic: nil, checkpoint: nil)
+    #expect(plain.dataset?.returnsToGo == nil)
+  }
+}

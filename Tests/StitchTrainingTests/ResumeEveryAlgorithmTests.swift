@@ -54,6 +54,7 @@ import Testing
     ("iql", ["hidden_sizes=[8,8]", "deterministic_actor=true"]),
     ("cql", ["actor_hidden_sizes=[8,8]", "critic_hidden_sizes=[8,8]", "sampled_actions=3"]),
     ("cql", ["actor_hidden_sizes=[8,8]", "critic_hidden_sizes=[8,8]", "sampled_actions=3", "lagrange=true"]),
+    ("calql", ["actor_hidden_sizes=[8,8]", "critic_hidden_sizes=[8,8]", "sampled_actions=3"]),
     ("rebrac", ["hidden_sizes=[8,8]"]),
     ("sacn", ["hidden_sizes=[8,8]", "critics=3"]),
     ("edac", ["hidden_sizes=[8,8]", "critics=3"]),

@@ -87,6 +87,23 @@ public protocol OnlineWithDataset {
   var randomSteps: Int { get }
 }
 
+/// The configuration of an algorithm whose minibatches carry Monte-Carlo returns-to-go (`Batch.returnsToGo`,
+/// Cal-QL's lower bound): the trainer computes them on the dataset as the algorithm sees it (rewards scaled),
+/// discounted by `returnsToGoDiscount` within each episode, and, with `returnsToGoOnline`, for every online
+/// episode when it ends (rows of an episode in progress carry −∞); without it online rows carry 0.
+public protocol UsesReturnsToGo {
+  /// γ of the returns-to-go, or nil when this configuration uses none (CQL without calibration).
+  var returnsToGoDiscount: Float? { get }
+  var returnsToGoOnline: Bool { get }
+}
+
+/// An algorithm that behaves differently in online phases (CORL's Cal-QL turns its calibration off at the switch).
+/// The trainer calls `phaseChanged` before the first step of each phase whose kind differs from the last one's,
+/// and again before the first step after a resume; what the algorithm derives from it must not be checkpointed.
+public protocol PhaseObserver {
+  mutating func phaseChanged(online: Bool)
+}
+
 /// An algorithm that needs the dataset itself, not only minibatches of it (dynamics training, rollout start
 /// states, returns-to-go for calibration). The trainer calls `prepare` once per process, after the algorithm is
 /// built and, on resume, restored, and before its first update; the dataset is what minibatches are drawn from

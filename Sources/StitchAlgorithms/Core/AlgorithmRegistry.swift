@@ -5,7 +5,7 @@ import StitchTensor
 /// Every algorithm Stitch can train, by CLI id (d3rlpy's `register_learnable`). New algorithms add one line.
 public enum AlgorithmRegistry {
   /// Offline algorithms (trained from a dataset).
-  public static let offline: [any Algorithm.Type] = [BC.self, TD3BC.self, IQL.self, CQL.self, ReBRAC.self, SACN.self, EDAC.self,
+  public static let offline: [any Algorithm.Type] = [BC.self, TD3BC.self, IQL.self, CQL.self, CalQL.self, ReBRAC.self, SACN.self, EDAC.self,
                                                     MBPO.self, MOPO.self, MOBILE.self, RAVL.self]
   /// Online algorithms (trained by interacting with the environment).
   public static let online: [any Algorithm.Type] = [SAC.self, RLPD.self]

@@ -56,6 +56,15 @@ public struct CQL: Algorithm, AlgorithmState {
     /// Initial values of the learnable log-std scale m and offset c: log σ = m·raw + c.
     public var logStdMultiplier: Float = 1
     public var logStdOffset: Float = -1
+    /// Cal-QL (Nakamoto et al. 2023, eq. 5): the Q-values of the policy's proposals (at s and at s', both
+    /// evaluated at s) in the log-sum-exp are bounded below by the row's Monte-Carlo return-to-go,
+    /// max(Q(s, a~π), G(s)) (CORL `cal_ql.py` `_q_loss`, "Cal-QL: bound Q-values with MC return-to-go"). `calql`
+    /// sets it; false is CQL.
+    public var calibrated = false
+    /// With `calibrated`: keep the calibration in online phases, each online episode bounded by its own
+    /// returns-to-go once it ends (the paper's code); false switches it off at the first online step, with
+    /// online rows' returns 0 (CORL's `switch_calibration()`).
+    public var calibrateOnline = true
   }
 
   public static let id = "cql"
@@ -71,9 +80,13 @@ public struct CQL: Algorithm, AlgorithmState {
   var actorOptimizer, criticOptimizer, temperatureOptimizer, conservativeOptimizer: Adam
   var noise: RandomStream
   var updates = 0
+  /// Whether the calibration acts now: `calibrated`, and not switched off by an online phase (CORL's switch).
+  /// Derived from the phase the trainer reports (`PhaseObserver`), so not checkpointed.
+  var calibrating: Bool
 
   public init(configuration: Configuration, task: TaskSpec, rng: RandomStream) {
     config = configuration
+    calibrating = configuration.calibrated
     actionDim = task.actionDim
     var initRNG = rng.child(named: "init")
     var network = MLP(inputSize: task.observationDim, hiddenSizes: configuration.actorHiddenSizes, outputSize: 2 * task.actionDim, rng: &initRNG)
@@ -135,6 +148,8 @@ public struct CQL: Algorithm, AlgorithmState {
     var gap: Tensor
     /// CQL-Lagrange: the gradient of log α' (nil with a fixed α).
     var logConservative: Tensor?
+    /// Cal-QL: the fractions of the current- and next-state proposals' Q below their bound (nil without it).
+    var boundRates: [Float]? = nil
   }
 
   /// One update with given draws.
@@ -147,6 +162,10 @@ public struct CQL: Algorithm, AlgorithmState {
     criticOptimizer.update(&self.critics, along: g.critics)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
                             "cql_penalty": Double(penaltyValue), "cql_gap": Double(gapValue.mean().scalar)]
+    if let rates = g.boundRates {
+      metrics["calql_bound_rate_current"] = Double(rates[0])
+      metrics["calql_bound_rate_next"] = Double(rates[1])
+    }
     if let primeGrad = g.logConservative {
       conservativeOptimizer.update(&logConservative, along: primeGrad)
       metrics["cql_alpha"] = Double(weight)
@@ -185,12 +204,22 @@ public struct CQL: Algorithm, AlgorithmState {
     let (temp, importance) = (config.logsumexpTemperature, config.importanceSampling)
     var penaltyValue: Float = 0
     var gapValue = Tensor(0)
+    let bounds = calibrating ? batch.returnsToGo.reshaped([1, b, 1]) : nil
+    var boundRates: (current: Float, next: Float) = (0, 0)
     let (criticLoss, criticGrad) = try valueWithGradient(at: critics) { q in
       let qData = q(batch.observations, batch.actions)                                 // [2, B]
       let td = (qData - target).square().mean(axis: 1).sum()
       var qRand = q(obsRep, randomActions).reshaped([2, b, n])
       var qCurrent = q(obsRep, currentA.detached()).reshaped([2, b, n])
       var qNext = q(obsRep, nextPolicyA.detached()).reshaped([2, b, n])
+      if let bounds {
+        // Cal-QL: max(Q, G) on the policy proposals, before their density corrections (cal_ql.py).
+        let g = bounds.scalars, cur = qCurrent.scalars, nxt = qNext.scalars
+        let below = { (v: [Float]) in Float((0..<v.count).filter { v[$0] < g[($0 / n) % b] }.count) / Float(v.count) }
+        boundRates = (below(cur), below(nxt))
+        qCurrent = Tensor.maximum(qCurrent, bounds)
+        qNext = Tensor.maximum(qNext, bounds)
+      }
       if importance {
         qRand = qRand - randomDensity
         qCurrent = qCurrent - currentLogPi.detached().reshaped([1, b, n])
@@ -214,7 +243,8 @@ public struct CQL: Algorithm, AlgorithmState {
       primeGrad = try valueWithGradient(at: logConservative) { l in -(l.exp().clamped(min: 0, max: 1e6) * g).sum() }.1
     }
     return Gradients(actorLoss: actorLoss, criticLoss: criticLoss, alpha: alpha, penalty: penaltyValue, actor: actorGrad,
-                     logTemperature: alphaGrad, critics: criticGrad, gap: gapValue, logConservative: primeGrad)
+                     logTemperature: alphaGrad, critics: criticGrad, gap: gapValue, logConservative: primeGrad,
+                     boundRates: bounds == nil ? nil : [boundRates.current, boundRates.next])
   }
 
   public func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor {
@@ -261,4 +291,16 @@ extension CQL.Configuration: CheckedConfiguration {
   }
   /// The log-sum-exp's temperature was `temperature`, which read as the entropy temperature α.
   public static var formerKeys: [String: String] { ["temperature": "logsumexp_temperature"] }
+}
+
+extension CQL.Configuration: UsesReturnsToGo {
+  public var returnsToGoDiscount: Float? { calibrated ? discount : nil }
+  public var returnsToGoOnline: Bool { calibrated && calibrateOnline }
+}
+
+extension CQL: PhaseObserver {
+  /// CORL's Cal-QL switches the calibration off when fine-tuning starts (`calibrate_online = false`).
+  public mutating func phaseChanged(online: Bool) {
+    calibrating = config.calibrated && (!online || config.calibrateOnline)
+  }
 }

@@ -228,7 +228,7 @@ extension RLPD.Configuration: CheckedConfiguration, OnlineWithDataset {
   }
   /// The reference's flag and config names.
   public static var referenceNames: [String: String] {
-    ["num_qs": "critics", "num_min_qs": "target_critics", "critic_layer_norm": "critic_layer_norm", "hidden_dims": "hidden_sizes",
+    ["num_qs": "critics", "num_min_qs": "target_critics", "hidden_dims": "hidden_sizes",
      "tau": "target_update_rate", "actor_lr": "actor_learning_rate", "critic_lr": "critic_learning_rate",
      "temp_lr": "temperature_learning_rate", "init_temperature": "initial_temperature", "utd_ratio": "utd"]
   }

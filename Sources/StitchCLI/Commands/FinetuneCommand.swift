@@ -25,7 +25,9 @@ struct FinetuneCommand: ParsableCommand {
       with Gaussian noise (--exploration-noise, default 0.1 of the action half-range).
       summary.json and the printed summary add the initial dip (lowest score in the first 10% of the online steps
       minus the pretrained run's last score) and the cumulative regret (mean of 1 − score/100 over evaluations).
-      Algorithms: td3bc, iql, cql, rebrac, sacn, edac, sac.
+      Algorithms: td3bc, iql, cql, calql, rebrac, sacn, edac, sac. Cal-QL keeps its calibration online, each
+      online episode bounded by its own returns-to-go (the paper's code); --set calibrate_online=false switches it
+      off at the first online step (CORL).
       Example:
         stitch train --algo iql --dataset data/hopper-medium.hdf5 --env Hopper-v4 --steps 100000 --out runs/iql
         stitch finetune runs/iql --online-steps 100000 --out runs/iql-finetune
@@ -60,7 +62,7 @@ struct FinetuneCommand: ParsableCommand {
   @Flag(help: "Print one JSON object per seed instead of text.") var json = false
 
   /// Algorithms with an online counterpart: their update learns from any transitions, so it goes on online.
-  static let fineTunable: Set<String> = ["td3bc", "iql", "cql", "rebrac", "sacn", "edac", "sac"]
+  static let fineTunable: Set<String> = ["td3bc", "iql", "cql", "calql", "rebrac", "sacn", "edac", "sac"]
 
   /// Settings the reference fine-tuning scripts change at the switch, applied before --set: CORL's IQL steps its
   /// offline cosine actor schedule on through the online phase (PyTorch's schedule is periodic past its end).

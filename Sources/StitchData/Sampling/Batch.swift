@@ -19,6 +19,8 @@ public struct Batch: Sendable {
   public var nextActions: Tensor
   /// 1 where `nextActions` holds the data's action at the row's next observation, 0 where it is a stand-in.
   public var nextActionsKnown: Tensor
+  /// [B, 1]: each row's Monte-Carlo return-to-go (`Dataset.returnsToGo`), 0 where its source has none.
+  public var returnsToGo: Tensor
   /// Written by samplers so that their cache-warming loads are not optimised away; meaningless.
   var scratch: Float = 0
 
@@ -30,6 +32,7 @@ public struct Batch: Sendable {
     terminals = Tensor.zeros([size, 1])
     nextActions = Tensor.zeros([size, actionDim])
     nextActionsKnown = Tensor.zeros([size, 1])
+    returnsToGo = Tensor.zeros([size, 1])
   }
 
   public var size: Int { rewards.shape[0] }

@@ -72,6 +72,7 @@ public struct ReplayBuffer: Sendable {
   /// Adds one transition (overwriting the oldest when full).
   public mutating func add(observation: [Float], action: [Float], reward: Float, nextObservation: [Float], terminal: Bool, timeout: Bool = false) {
     let od = storage.observationDim, ad = storage.actionDim
+    let i0 = cursor
     if storage.count < capacity {
       storage.append(observation: observation, action: action, reward: reward, nextObservation: nextObservation, terminal: terminal, timeout: timeout)
     } else {
@@ -82,8 +83,29 @@ public struct ReplayBuffer: Sendable {
       storage.terminals[i] = terminal
       storage.timeouts[i] = timeout
     }
+    if storage.returnsToGo != nil {
+      if storage.returnsToGo!.count < storage.count { storage.returnsToGo!.append(-.infinity) } else { storage.returnsToGo![i0] = -.infinity }
+    }
     cursor = (cursor + 1) % capacity
     added += 1
+  }
+
+  /// Starts keeping per-row returns-to-go (`Dataset.returnsToGo`): rows added from now on hold −∞ (unknown) until
+  /// `fillReturnsToGo` writes their episode's returns. Rows already held get −∞ too.
+  public mutating func trackReturnsToGo() {
+    guard storage.returnsToGo == nil else { return }
+    storage.returnsToGo = [Float](repeating: -.infinity, count: storage.count)
+  }
+
+  /// Writes the discounted returns-to-go G_t = r_t + γ·G_{t+1} of the episode that ends with the last row added,
+  /// `steps` rows long (CORL cal_ql.py `get_return_to_go`, without bootstrapping past the episode's end).
+  public mutating func fillReturnsToGo(episodeSteps steps: Int, discount: Float) {
+    guard storage.returnsToGo != nil else { return }
+    var g: Float = 0
+    for slot in lastSlots(Swift.min(steps, count)).reversed() {
+      g = storage.rewards[slot] + discount * g * (storage.terminals[slot] ? 0 : 1)
+      storage.returnsToGo![slot] = g
+    }
   }
 
   /// Overwrites `rows` of `batch` (all of it by default, `BatchSource`) with transitions drawn uniformly from the

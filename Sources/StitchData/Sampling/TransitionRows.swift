@@ -22,6 +22,8 @@ public final class TransitionRows: @unchecked Sendable {
   public let actionDim: Int
   /// Floats per row (a multiple of 16).
   public let stride: Int
+  /// Whether rows carry the dataset's returns-to-go (one float after the flags).
+  public let hasReturnsToGo: Bool
   private let base: UnsafeMutablePointer<Float>
 
   private static let hugePage = 2 << 20
@@ -31,7 +33,8 @@ public final class TransitionRows: @unchecked Sendable {
     count = n
     observationDim = od
     actionDim = ad
-    stride = ((2 * od + 2 * ad + 2) + 15) / 16 * 16
+    hasReturnsToGo = ds.returnsToGo != nil
+    stride = ((2 * od + 2 * ad + 2 + (ds.returnsToGo != nil ? 1 : 0)) + 15) / 16 * 16
     let bytes = Swift.max(n * stride * MemoryLayout<Float>.stride, 64)
     var raw: UnsafeMutableRawPointer?
     let alignment = bytes >= Self.hugePage ? Self.hugePage : 64
@@ -57,6 +60,7 @@ public final class TransitionRows: @unchecked Sendable {
           row[2 * od + 2 * ad] = ds.rewards[i]
           row[2 * od + 2 * ad + 1] = (ds.terminals[i] ? 1 : 0) + (next.known ? 2 : 0)
           for k in (2 * od + 2 * ad + 2)..<s { row[k] = 0 }
+          if let rtg = ds.returnsToGo { row[2 * od + 2 * ad + 2] = rtg[i] }
         }
       } }
     } }
@@ -95,7 +99,8 @@ public final class TransitionRows: @unchecked Sendable {
     batch.observations.withUnsafeMutableBufferPointer { po in batch.nextObservations.withUnsafeMutableBufferPointer { pno in
       batch.actions.withUnsafeMutableBufferPointer { pa in batch.nextActions.withUnsafeMutableBufferPointer { pna in
         batch.rewards.withUnsafeMutableBufferPointer { pr in batch.terminals.withUnsafeMutableBufferPointer { pt in
-          batch.nextActionsKnown.withUnsafeMutableBufferPointer { pk in
+          batch.nextActionsKnown.withUnsafeMutableBufferPointer { pk in batch.returnsToGo.withUnsafeMutableBufferPointer { pg in
+            let rtgSlot = hasReturnsToGo ? 2 * od + 2 * ad + 2 : -1
             for (k, i) in indices.enumerated() {
               let row = base + i * s, b = offset + k
               Self.copy(po.baseAddress! + b * od, row, od)
@@ -106,8 +111,9 @@ public final class TransitionRows: @unchecked Sendable {
               let flags = row[2 * od + 2 * ad + 1]
               pt[b] = flags == 1 || flags == 3 ? 1 : 0
               pk[b] = flags >= 2 ? 1 : 0
+              pg[b] = rtgSlot >= 0 ? row[rtgSlot] : 0
             }
-          }
+          } }
         } }
       } }
     } }

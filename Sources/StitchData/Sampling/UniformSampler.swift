@@ -50,6 +50,13 @@ public struct UniformSampler: Sendable {
       }
     } } }
     batch.scratch = sink
+    batch.returnsToGo.withUnsafeMutableBufferPointer { pg in
+      if let rtg = ds.returnsToGo {
+        for (row, i) in indices.enumerated() { pg[offset + row] = rtg[i] }
+      } else {
+        for row in indices.indices { pg[offset + row] = 0 }
+      }
+    }
     copy(ds.observations, od, &batch.observations)
     copy(ds.nextObservations, od, &batch.nextObservations)
     copy(ds.actions, ad, &batch.actions)

@@ -65,6 +65,7 @@ extension RunState {
     c.tensors["replay.next_observations"] = Tensor(shape: [n, d.observationDim], scalars: d.nextObservations)
     c.tensors["replay.terminals"] = Tensor(shape: [n], scalars: d.terminals.map { $0 ? 1 : 0 })
     c.tensors["replay.timeouts"] = Tensor(shape: [n], scalars: d.timeouts.map { $0 ? 1 : 0 })
+    if let rtg = d.returnsToGo { c.tensors["replay.returns_to_go"] = Tensor(shape: [n], scalars: rtg) }
     c.metadata["replay_cursor"] = String(buffer.cursor)
     c.metadata["replay_added"] = String(buffer.added)
   }
@@ -79,9 +80,13 @@ extension RunState {
     guard obs.shape.count == 2, act.shape.count == 2 else {
       throw DatasetError.invalid(file: "replay buffer", problem: "observations/actions are not matrices (\(obs.shape), \(act.shape))")
     }
-    let storage = Dataset(observationDim: obs.shape[1], actionDim: act.shape[1], observations: obs.scalars, actions: act.scalars,
+    var storage = Dataset(observationDim: obs.shape[1], actionDim: act.shape[1], observations: obs.scalars, actions: act.scalars,
                           rewards: try column("rewards").scalars, nextObservations: try column("next_observations").scalars,
                           terminals: try column("terminals").scalars.map { $0 != 0 }, timeouts: try column("timeouts").scalars.map { $0 != 0 })
+    if let rtg = c.tensors["replay.returns_to_go"] {
+      guard rtg.count == storage.count else { throw DatasetError.invalid(file: "replay buffer", problem: "returns_to_go holds \(rtg.count) values for \(storage.count) rows") }
+      storage.returnsToGo = rtg.scalars
+    }
     return try ReplayBuffer(capacity: capacity, storage: storage, cursor: try c.counter("replay_cursor"), added: try c.counter("replay_added"))
   }
 }

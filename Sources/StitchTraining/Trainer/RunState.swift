@@ -45,6 +45,10 @@ struct RunState<A: Algorithm> {
   var log: MetricsLog? = nil
   var folder: URL? = nil
   var onEvaluation: ((Int, Double, A) throws -> Void)? = nil
+  /// γ of the online episodes' returns-to-go (Cal-QL with calibration online); nil: none kept.
+  var onlineReturnsDiscount: Float? = nil
+  /// The kind of phase the algorithm was last told about (`PhaseObserver`); nil: none yet in this process.
+  var notedOnline: Bool? = nil
 
   /// Prepares the data and builds the algorithm; with a checkpoint, restores the run from it. A resumed run
   /// transforms the dataset with the checkpoint's normaliser and reward scale (the ones it trained with), not
@@ -84,7 +88,13 @@ struct RunState<A: Algorithm> {
       } else if options.normalizeRewards {
         rewardScale = RewardTransform.normalizeByReturnRange(&data)
       }
-      ds = normalizer.applied(to: data)
+      var transformed = normalizer.applied(to: data)
+      if let calibrated = configuration as? any UsesReturnsToGo, let discount = calibrated.returnsToGoDiscount {
+        // γ as the decimal written in the configuration (0.99, not Float 0.99's 0.9900000095...): CORL's
+        // get_return_to_go sums in Python floats.
+        transformed.returnsToGo = RewardTransform.returnsToGo(transformed, discount: Double("\(discount)") ?? Double(discount)).map { Float($0) }
+      }
+      ds = transformed
       if var extra = rawSynthetic {
         extra.transformActions(scaling.normalize)
         if rewardScale != 1 { RewardTransform.scaleAndShift(&extra, scale: rewardScale, shift: 0) }
@@ -122,6 +132,11 @@ struct RunState<A: Algorithm> {
     } else if let p = pretrained {
       try algorithm.restore(from: p)
     }
+    // Cal-QL as published: online episodes get their returns-to-go when they end (unknown, −∞, until then).
+    if let calibrated = configuration as? any UsesReturnsToGo, let discount = calibrated.returnsToGoDiscount, calibrated.returnsToGoOnline {
+      buffer.trackReturnsToGo()
+      onlineReturnsDiscount = discount
+    }
     if var consumer = algorithm as? any TrueDynamicsConsumer, consumer.needsTrueDynamics {
       consumer.attach(trueDynamics: try SimulatorDynamics(environment: options.environment))
       guard let attached = consumer as? A else { throw PhaseError("\(A.id)'s attach(trueDynamics:) changed its type") }
@@ -139,10 +154,22 @@ struct RunState<A: Algorithm> {
 
   var hasOnlinePhase: Bool { phases.contains(where: \.isOnline) }
 
+  /// Tells a `PhaseObserver` algorithm the kind of phase it is in, before its first step there (and again after a
+  /// resume, since what it derives from the phase is not checkpointed).
+  mutating func notePhase(online: Bool) throws {
+    guard notedOnline != online else { return }
+    notedOnline = online
+    guard var observer = algorithm as? any PhaseObserver else { return }
+    observer.phaseChanged(online: online)
+    guard let updated = observer as? A else { throw PhaseError("\(A.id)'s phaseChanged(online:) changed its type") }
+    algorithm = updated
+  }
+
   // MARK: - One step of each kind of phase
 
   /// One gradient step on an offline minibatch, then its logging and evaluation.
   mutating func offlineStep(end: Int) throws {
+    try notePhase(online: false)
     offlineSource!.sample(into: &batch, using: &batches)
     let m = try algorithm.update(on: batch)
     step += 1
@@ -154,6 +181,7 @@ struct RunState<A: Algorithm> {
   /// One environment step (random during a random warm-up, else the exploring policy), its transition into the
   /// replay buffer, then `updatesPerStep` updates once the warm-up is over.
   mutating func onlineStep(phaseStart: Int, end: Int, updatesPerStep: Int, warmup: Phase.Warmup, data: Phase.OnlineData) throws {
+    try notePhase(online: true)
     try enterEpisode()
     let obs = observation!
     let local = step - phaseStart
@@ -172,6 +200,7 @@ struct RunState<A: Algorithm> {
     step += 1
     episodeSteps += 1
     if s.terminated || s.truncated {
+      if let discount = onlineReturnsDiscount { buffer.fillReturnsToGo(episodeSteps: episodeSteps, discount: discount) }
       try log!.append(step: step, ["train_episode_return": episodeReturn])
       episode += 1
       episodeSteps = 0
