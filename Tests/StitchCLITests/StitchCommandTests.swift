@@ -358,3 +358,22 @@ func commandError(_ arguments: [String]) -> String? {
     }
   }
 }
+
+/// `stitch report` on fine-tuning runs: the second table's figures are the seeds' mean ± std.
+@Suite struct FineTuningReportTests {
+  @Test func dipAndRegretAreAveragedOverSeeds() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-ft-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let run = root.appendingPathComponent("iql-ft")
+    for (seed, dip, regret) in [(0, -10.0, 0.5), (1, -4.0, 0.7)] {
+      let folder = run.appendingPathComponent("seed_\(seed)")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let text = #"{"algorithm": "iql", "environment": "Hopper-v4", "seed": \#(seed), "steps": 100, "evaluations": [[0, 1, 40], [100, 1, 50]], "seconds": 1, "stoppedEarly": false, "#
+        + #""finalNormalizedScore": 50, "fineTuning": {"pretrainedFolder": "p", "pretrainedScore": 41, "startScore": 40, "onlineSteps": 100, "initialDip": \#(dip), "cumulativeRegret": \#(regret), "improvement": 10}}"#
+      try Data(text.utf8).write(to: folder.appendingPathComponent("summary.json"))
+    }
+    let row = try #require(try ReportCommand.fineTuningRow(run.path, json: false))
+    #expect(row == "| iql-ft | 2 | 40.0 ± 0.0 | -7.0 ± 3.0 | 0.600 ± 0.100 | 10.0 ± 0.0 |", "\(row)")
+    #expect(try ReportCommand.fineTuningRow(run.path, json: true)?.contains("\"initial_dip_mean\": -7") == true)
+  }
+}

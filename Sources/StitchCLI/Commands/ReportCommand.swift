@@ -21,6 +21,9 @@ struct ReportCommand: ParsableCommand {
       With --compare FILE.svg, every RUN becomes one curve of a single plot (mean and ± 1 std band over its
       seeds, labelled with the run folder's name), with dashed horizontal lines for each --reference, e.g. the
       behaviour policy's score: the picture behind a results table.
+      Fine-tuning runs (`stitch finetune`) get a second table: the score at step 0, the initial dip (lowest
+      score in the first 10% of the online steps minus the start), the cumulative regret (mean of 1 − score/100)
+      and the final score minus the start, each mean ± std over seeds.
       Example:
         stitch report runs/table/hopper-medium/*
         stitch report --plot runs/table/halfcheetah-medium/rebrac
@@ -49,6 +52,14 @@ struct ReportCommand: ParsableCommand {
       print("|---|---|---|---|---|---|---|---|---|")
     }
     for row in rows { print(row) }
+    // Fine-tuning runs (stitch finetune) get a second table: where they started, the dip and the regret.
+    let tuned = try runs.compactMap { try Self.fineTuningRow($0, json: json) }
+    if !tuned.isEmpty, !json {
+      print("")
+      print("| run | seeds | start score | initial dip | cumulative regret | final − start |")
+      print("|---|---|---|---|---|---|")
+    }
+    for row in tuned { print(row) }
     if let ranking { print(ranking.text(json: json)) }
     var drawn: [String] = []
     for path in runs where plot {
@@ -250,5 +261,32 @@ struct ReportCommand: ParsableCommand {
       return ("| \(name) | \(algorithm) | \(environment) | \(summaries.count) | \(steps)\(stopped) | "
             + (finals.isEmpty ? "n/a" : String(format: "%.1f ± %.1f", mean, std)) + " | "
             + (bests.isEmpty ? "n/a" : String(format: "%.1f", best)) + " | \(perSeed) | " + String(format: "%.0f", minutes) + " |")
+  }
+
+  /// A fine-tuning run's start score, initial dip, cumulative regret and improvement (mean ± std over the seeds that
+  /// have them); nil for other runs.
+  static func fineTuningRow(_ path: String, json: Bool) throws -> String? {
+    let summaries = try load(path).1.compactMap(\.fineTuning)
+    guard !summaries.isEmpty else { return nil }
+    func stats(_ values: [Double?]) -> (mean: Double, std: Double)? {
+      let v = values.compactMap { $0 }
+      guard !v.isEmpty else { return nil }
+      let m = v.reduce(0, +) / Double(v.count)
+      return (m, (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count)).squareRoot())
+    }
+    let start = stats(summaries.map(\.startScore)), dip = stats(summaries.map(\.initialDip))
+    let regret = stats(summaries.map(\.cumulativeRegret)), gain = stats(summaries.map(\.improvement))
+    if json {
+      func number(_ x: Double?) -> JSONText { x.map { .number($0) } ?? .null }
+      let object = JSONText.object([("run", .string(path)), ("fine_tuning_seeds", .integer(summaries.count)),
+                                    ("start_score_mean", number(start?.mean)), ("initial_dip_mean", number(dip?.mean)),
+                                    ("initial_dip_std", number(dip?.std)), ("cumulative_regret_mean", number(regret?.mean)),
+                                    ("cumulative_regret_std", number(regret?.std)), ("improvement_mean", number(gain?.mean))])
+      return object.description
+    }
+    func cell(_ s: (mean: Double, std: Double)?, _ format: String) -> String {
+      s.map { String(format: "\(format) ± \(format)", $0.mean, $0.std) } ?? "n/a"
+    }
+    return "| \(URL(fileURLWithPath: path).lastPathComponent) | \(summaries.count) | \(cell(start, "%.1f")) | \(cell(dip, "%.1f")) | \(cell(regret, "%.3f")) | \(cell(gain, "%.1f")) |"
   }
 }
