@@ -377,3 +377,31 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(try ReportCommand.fineTuningRow(run.path, json: true)?.contains("\"initial_dip_mean\": -7") == true)
   }
 }
+
+/// `stitch finetune`'s bad input on real runs: an environment of other widths, a run still training (its folder
+/// locked), and a mixed replay whose recorded dataset moved or changed: each refused with one line naming it.
+@Suite(.serialized) struct FinetuneBadInputTests {
+  @Test func widthsLocksAndMissingOrChangedDataAreRefused() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-finetune-bad-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let dataPath = root.appendingPathComponent("pendulum.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: dataPath)
+    let run = root.appendingPathComponent("td3bc").path
+    #expect(commandError(["train", "--algo", "td3bc", "--dataset", dataPath, "--env", "Pendulum-v1", "--steps", "4", "--eval-every", "4",
+                          "--eval-episodes", "1", "--set", "hidden_sizes=[8,8]", "--out", run]) == nil)
+    let seed = run + "/seed_0", out = root.appendingPathComponent("ft").path
+    func finetune(_ extra: [String]) -> String? { commandError(["finetune", seed, "--online-steps", "5", "--eval-every", "5", "--eval-episodes", "1", "--out", out] + extra) }
+    #expect(finetune(["--env", "Hopper-v4"])?.contains("observation/action widths 11/3") == true)
+    do {
+      let held = try RunLock.acquire(URL(fileURLWithPath: seed))
+      #expect(finetune([])?.contains("is still training") == true)
+      withExtendedLifetime(held) {}
+    }
+    #expect(finetune(["--replay", "none"]) == nil, "a released lock lets it run")
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 4), to: root.appendingPathComponent("other.hdf5").path)
+    #expect(finetune(["--replay", "mixed", "--dataset", root.appendingPathComponent("other.hdf5").path, "--overwrite"])?.contains("is other data") == true)
+    try FileManager.default.moveItem(atPath: dataPath, toPath: dataPath + ".moved")
+    #expect(finetune(["--replay", "mixed", "--overwrite"])?.contains("does not exist; give --dataset FILE") == true)
+  }
+}

@@ -189,6 +189,9 @@ struct FinetuneCommand: ParsableCommand {
     var loaded: (data: Dataset, identity: DatasetIdentity)? = nil
     var environment = ""
     for folder in folders {
+      guard !RunLock.isHeld(folder) else {
+        throw ValidationError("the pretrained run \(folder.path) is still training (another stitch process holds its folder); fine-tune it once it has finished or been stopped")
+      }
       let base = try Trainer<A>.load(from: folder)
       let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
       guard let checkpoint = try? Checkpoint.read(from: checkpointURL) else {
@@ -247,6 +250,9 @@ struct FinetuneCommand: ParsableCommand {
     let occupied = TrainCommand.occupiedSeedFolders(root: root, seeds: plans.map(\.options.seed))
     if let first = occupied.first, !overwrite {
       throw ValidationError("\(first.path) already holds a run; continue it with `stitch finetune --resume \(first.path)`, choose another --out, or pass --overwrite")
+    }
+    if let busy = occupied.first(where: RunLock.isHeld) {
+      throw ValidationError("\(busy.path) is still training (another stitch process holds its folder); --overwrite does not replace a run in progress")
     }
     for folder in occupied { try FileManager.default.removeItem(at: folder) }
     let lanesPerSeed = try ProductLanesOption.resolve(lanes, concurrentRuns: min(plans.count, ProcessInfo.processInfo.activeProcessorCount))

@@ -261,6 +261,9 @@ struct TrainCommand: ParsableCommand {
     let syntheticIdentity = extra.flatMap { e in synthetic.map { DatasetIdentity(e, path: $0) } }
     let loaded = data, loadedIdentity = dataIdentity
     // Every check has passed: only now are replaced runs removed, whole, so no file of theirs lingers.
+    if let busy = occupied.first(where: RunLock.isHeld) {
+      throw ValidationError("\(busy.path) is still training (another stitch process holds its folder); --overwrite does not replace a run in progress")
+    }
     for folder in occupied { try FileManager.default.removeItem(at: folder) }
     StopSignal.install()
     let summaries = SummaryBox(count: seedList.count)

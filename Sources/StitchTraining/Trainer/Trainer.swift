@@ -120,6 +120,8 @@ public struct Trainer<A: Algorithm> {
       if options.synthetic == nil { options.synthetic = identity(rawSynthetic) }
     }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let lock = try RunLock.acquire(folder)
+    defer { withExtendedLifetime(lock) {} }
     let checkpointURL = folder.appendingPathComponent("checkpoint.safetensors")
     let saved = resume ? try Checkpoint.read(from: checkpointURL) : nil
     let pretrained = try saved == nil ? options.pretrained.map { try Self.pretrainedCheckpoint($0) } : nil
