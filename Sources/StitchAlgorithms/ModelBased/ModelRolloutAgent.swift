@@ -59,6 +59,7 @@ extension OfflineRLKitSACConfiguration {
     var variant = SAC.Variant()
     variant.logStdMin = -5
     variant.maxTemperature = 1
+    variant.guardedLogDensity = true
     variant.actorScheduleEpochs = actorScheduleEpochs
     variant.epochLength = rolloutFrequency
     adjust(&variant)

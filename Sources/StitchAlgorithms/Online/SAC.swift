@@ -9,8 +9,12 @@ import StitchTensor
 /// entropy H̄ = −dim(A) (eq. 18, §5). tanh-squashed Gaussian policy, log σ clamped to [−20, 2]. Each update steps
 /// the critics, then the actor, then α from the actor's own sample, then the targets (the paper's Algorithm 1).
 /// Defaults: 256×256 MLPs, Adam 3e-4 for all, batch 256, τ = 0.005, γ = 0.99 (SAC paper Table 1, CORL/d3rlpy).
-/// Reference code: none followed line by line (no oracle fixture; `referenceNames` are cleanrl
-/// `sac_continuous_action.py`'s argument names). Differences from cleanrl: the actor and α update every step, not
+/// Checked against OfflineRL-Kit's `SACPolicy.learn` (`offlinerlkit/policy/model_free/sac.py`, the SAC under MBPO
+/// and MOPO) in PyTorch, with its `Variant` (Tests/StitchAlgorithmsTests/SACOracleTests.swift): the same order
+/// (critics, then the actor against the stepped critics, then α from the actor's sample, then Polyak) and, with
+/// `guardedLogDensity`, its log-density. Online SAC keeps the exact tanh correction. Differences from
+/// OfflineRL-Kit: α is capped at every update including the first (it caps after each α step; equal from α₀ = 1). `referenceNames` are cleanrl
+/// `sac_continuous_action.py`'s argument names; differences from cleanrl: the actor and α update every step, not
 /// every second step repeated twice.
 public struct SAC: Algorithm, AlgorithmState {
   public struct Configuration: Codable, Sendable {
@@ -57,6 +61,10 @@ public struct SAC: Algorithm, AlgorithmState {
     public var deterministicBackup = false
     /// Clamp the target from below (MOBILE: `torch.clamp(target_q, 0, None)`); nil for none.
     public var targetFloor: Float? = nil
+    /// The log-density as OfflineRL-Kit's `TanhNormalWrapper.log_prob` computes it, log N(u) − Σ log(1 − tanh²(u)
+    /// + 1e-6), instead of the exact correction: the two differ where actions saturate (|a| → 1), which changes
+    /// the entropy estimate, hence α, of a trained policy.
+    public var guardedLogDensity = false
     public init() {}
   }
 
@@ -87,7 +95,29 @@ public struct SAC: Algorithm, AlgorithmState {
     return TanhGaussian(mean: out.slice(lastAxis: 0..<d), logStd: out.slice(lastAxis: d..<(2 * d)).clamped(min: logStdMin, max: 2))
   }
 
+  /// A reparameterised action tanh(μ + σε) and its log-density: exact, or OfflineRL-Kit's guarded form.
+  static func sample(_ dist: TanhGaussian, noise: Tensor, guarded: Bool) -> (action: Tensor, logProbability: Tensor) {
+    guard guarded else { return dist.sampleWithLogProbability(noise: noise) }
+    let u = dist.base.sample(noise: noise)
+    let a = u.tanh()
+    return (a, dist.base.logProbability(u) - (1 - a.square() + 1e-6).log().sum(axis: -1))
+  }
+
+  /// The standard normals of one update, in the order it draws them: the next action's at s′, the actor's at s
+  /// (each [B, |A|]).
+  struct Draws {
+    var next, actor: Tensor
+  }
+
   public mutating func update(on batch: Batch) throws -> Metrics {
+    let shape = batch.actions.shape
+    let next = Tensor.normal(shape, using: &noise)
+    let actor = Tensor.normal(shape, using: &noise)
+    return try update(on: batch, draws: Draws(next: next, actor: actor))
+  }
+
+  /// One update with given draws.
+  mutating func update(on batch: Batch, draws: Draws) throws -> Metrics {
     updates += 1
     if variant.actorScheduleEpochs > 0 {
       let epoch = Float((updates - 1) / variant.epochLength)
@@ -96,7 +126,8 @@ public struct SAC: Algorithm, AlgorithmState {
     var alpha = logTemperature.exp().scalar
     if let cap = variant.maxTemperature { alpha = Swift.min(alpha, cap) }
     let logStdMin = variant.logStdMin
-    let (nextAction, nextLogProb) = SAC.policy(actor, batch.nextObservations, logStdMin: logStdMin).sampleWithLogProbability(using: &noise)
+    let guarded = variant.guardedLogDensity
+    let (nextAction, nextLogProb) = SAC.sample(SAC.policy(actor, batch.nextObservations, logStdMin: logStdMin), noise: draws.next, guarded: guarded)
     var nextQ = targetCritics(batch.nextObservations, nextAction).min(axis: 0)
     if !variant.deterministicBackup { nextQ = nextQ - nextLogProb * alpha }
     var target = batch.rewards.column + (1 - batch.terminals.column) * config.discount * nextQ
@@ -109,14 +140,12 @@ public struct SAC: Algorithm, AlgorithmState {
     }
     criticOptimizer.update(&critics, along: criticGrad)
     let critics = self.critics
-    var sampleNoise = noise
     var logProbForAlpha = Tensor(0)
     let (actorLoss, actorGrad) = try valueWithGradient(at: actor) { actor in
-      let (a, logProb) = SAC.policy(actor, batch.observations, logStdMin: logStdMin).sampleWithLogProbability(using: &sampleNoise)
+      let (a, logProb) = SAC.sample(SAC.policy(actor, batch.observations, logStdMin: logStdMin), noise: draws.actor, guarded: guarded)
       logProbForAlpha = logProb.detached()
       return (logProb * alpha - critics(batch.observations, a).min(axis: 0)).mean()
     }
-    noise = sampleNoise
     actorOptimizer.update(&actor, along: actorGrad)
     var metrics: Metrics = ["critic_loss": Double(criticLoss), "actor_loss": Double(actorLoss), "alpha": Double(alpha),
                             "entropy": Double(-logProbForAlpha.mean().scalar)]
