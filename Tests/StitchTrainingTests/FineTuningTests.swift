@@ -256,3 +256,41 @@ import Testing
     #expect(plain.dataset?.returnsToGo == nil)
   }
 }
+
+/// Through the trainer: a Cal-QL run fine-tuned online with the paper's calibration fills each online episode's
+/// returns-to-go when it ends (Pendulum's 200-step time limit), leaves the episode in progress unknown (−∞), and
+/// the checkpoint keeps them.
+@Suite struct CalQLOnlineReturnsTests {
+  @Test func anEndedOnlineEpisodeGetsItsReturnsInTheBuffer() throws {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-calql-online-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: base) }
+    var c = CalQL.defaultConfiguration
+    c.actorHiddenSizes = [8, 8]
+    c.criticHiddenSizes = [8, 8]
+    c.sampledActions = 2
+    var o = TrainingOptions()
+    o.setPhases([.offline(updates: 2)])
+    o.batchSize = 8
+    o.evaluationInterval = 1000
+    o.evaluationEpisodes = 1
+    o.environment = "Pendulum-v1"
+    o.normalizeRewards = true
+    let pretrained = base.appendingPathComponent("pretrained")
+    _ = try Trainer<CalQL>(configuration: c, options: o, folder: pretrained).run(dataset: FineTuningTests.dataset)
+    var f = o
+    f.normalizeRewards = false
+    f.setPhases([.online(environmentSteps: 205, updatesPerStep: 1, warmup: .policy(steps: 205), data: .mixed(datasetFraction: 0.5))])
+    f.pretrained = PretrainedStart(folder: pretrained.path, algorithm: "calql", step: 2, score: nil)
+    let tuned = base.appendingPathComponent("tuned")
+    _ = try Trainer<CalQL>(configuration: c, options: f, folder: tuned).run(dataset: FineTuningTests.dataset)
+    let checkpoint = try Checkpoint.read(from: tuned.appendingPathComponent("checkpoint.safetensors"))
+    let g = try #require(checkpoint.tensors["replay.returns_to_go"]).scalars
+    let r = try #require(checkpoint.tensors["replay.rewards"]).scalars
+    #expect(g.count == 205)
+    var expected = [Float](repeating: 0, count: 200), running: Float = 0
+    for i in stride(from: 199, through: 0, by: -1) { running = r[i] + c.discount * running; expected[i] = running }
+    #expect(Array(g[0..<200]) == expected, "the ended episode's discounted returns")
+    #expect(g[200...].allSatisfy { $0 == -.infinity }, "the episode in progress is not bounded")
+    #expect(Float(checkpoint.metadata["reward_scale"]!)! != 1, "online rewards were scaled as the pretrained run's")
+  }
+}
