@@ -23,8 +23,9 @@ struct FinetuneCommand: ParsableCommand {
       K steps with the pretrained policy before any update (WSRL: 5000); --random-warmup K takes random actions
       instead (RLPD). --utd U makes U updates per environment step. Deterministic actors (TD3+BC, ReBRAC) explore
       with Gaussian noise (--exploration-noise, default 0.1 of the action half-range).
-      summary.json and the printed summary add the initial dip (lowest score in the first 10% of the online steps
-      minus the pretrained run's last score) and the cumulative regret (mean of 1 − score/100 over evaluations).
+      The run evaluates the pretrained policy at step 0; summary.json and the printed summary add the initial dip
+      (lowest score in the first 10% of the online steps minus the step-0 score) and the cumulative regret (mean
+      of 1 − score/100 over the evaluations after step 0); `stitch report` tabulates both.
       Algorithms: td3bc, iql, cql, calql, rebrac, sacn, edac, sac. Cal-QL keeps its calibration online, each
       online episode bounded by its own returns-to-go (the paper's code); --set calibrate_online=false switches it
       off at the first online step (CORL).

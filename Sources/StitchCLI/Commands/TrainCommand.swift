@@ -8,7 +8,7 @@ import Stitch
 struct TrainCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train",
-    abstract: "Train an agent: offline from a D4RL-layout dataset, or online (sac) in an environment.",
+    abstract: "Train an agent: offline from a D4RL-layout dataset, or online (sac; rlpd with a dataset) in an environment.",
     discussion: """
       Algorithms: \(AlgorithmRegistry.all.map { "\($0.id) (\($0.summary))" }.joined(separator: "; ")).
       Hyperparameters have the papers' defaults; change them with --config FILE (JSON or flat TOML) and
