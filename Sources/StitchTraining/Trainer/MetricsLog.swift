@@ -7,7 +7,9 @@ import StitchNN
 
 import StitchTensor
 
-/// The metrics of a run: one JSON object per line in `metrics.jsonl` and the same rows in `metrics.csv`.
+/// The metrics of a run: one JSON object per line in `metrics.jsonl`, the same rows in `metrics.csv`, and the same
+/// values as TensorBoard scalars in an `events.out.tfevents.*` file (`TensorBoardEvents`; a resumed run starts a new
+/// event file that tells TensorBoard to drop the earlier one's events after the checkpoint).
 ///
 /// Keys are stable snake_case names (`critic_loss`, `normalized_score`): they are a file format. Each row has
 /// `step`; rows written at evaluations also carry the evaluation's keys. The CSV's columns are the union of
@@ -17,6 +19,7 @@ public final class MetricsLog {
   public private(set) var rows: [[String: Double]] = []
   var columns: [String] = ["step"]
   let jsonl: FileHandle
+  let events: TensorBoardEvents
 
   /// Opens (or creates) the log in `folder`. When resuming, rows after `resumeStep` are dropped (they belong to
   /// the part of the run that the checkpoint does not contain) so the resumed log equals an uninterrupted one.
@@ -42,6 +45,8 @@ public final class MetricsLog {
     }
     jsonl = try FileHandle(forWritingTo: path)
     try jsonl.seekToEnd()
+    // TensorBoard drops the events at and after a restart marker's step; the log keeps rows up to resumeStep.
+    events = try TensorBoardEvents(folder: folder, restartStep: resumeStep.map { $0 + 1 })
     for row in rows { for k in row.keys.sorted() where !columns.contains(k) { columns.append(k) } }
     try writeCSV()
   }
@@ -54,6 +59,7 @@ public final class MetricsLog {
     row["step"] = Double(step)
     rows.append(row)
     try jsonl.write(contentsOf: Data(MetricsLog.jsonLine(row).utf8))
+    try events.scalars(step: step, values)
     var newColumn = false
     for k in row.keys.sorted() where !columns.contains(k) { columns.append(k); newColumn = true }
     if newColumn { try writeCSV() } else {
