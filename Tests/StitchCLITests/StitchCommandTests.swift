@@ -405,3 +405,46 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(finetune(["--replay", "mixed", "--overwrite"])?.contains("does not exist; give --dataset FILE") == true)
   }
 }
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// `stitch report --html`: a well-formed page (an XML parser reads it) with a table row and a curve for every run,
+/// each seed's line and the mean drawn.
+@Suite struct ReportHTMLTests {
+  final class Counter: NSObject, XMLParserDelegate {
+    var counts: [String: Int] = [:]
+    var sections: [String] = []
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+      counts[name, default: 0] += 1
+      if name == "section", let id = attributes["id"] { sections.append(id) }
+    }
+  }
+
+  @Test func thePageIsWellFormedAndHoldsEveryRun() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-html-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    for (run, seeds) in [("iql", [0, 1]), ("td3bc & co <x>", [0])] {
+      for seed in seeds {
+        let folder = root.appendingPathComponent(run).appendingPathComponent("seed_\(seed)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let text = #"{"algorithm": "iql", "environment": "Hopper-v4", "seed": \#(seed), "steps": 20, "evaluations": [[10, 1, \#(30 + seed)], [20, 1, \#(40 + seed)]], "seconds": 60, "stoppedEarly": false, "finalNormalizedScore": \#(40 + seed), "bestNormalizedScore": \#(40 + seed)}"#
+        try Data(text.utf8).write(to: folder.appendingPathComponent("summary.json"))
+      }
+    }
+    let paths = [root.appendingPathComponent("iql").path, root.appendingPathComponent("td3bc & co <x>").path]
+    let rows = try paths.map { try ReportCommand.row($0, json: false) }
+    let page = try ReportCommand.html(paths, rows: rows, fineTuning: [], references: [(label: "data", value: 37.3)])
+    let parser = XMLParser(data: Data(page.utf8))
+    let counter = Counter()
+    parser.delegate = counter
+    #expect(parser.parse(), "well-formed: \(parser.parserError.map { "\($0)" } ?? "")")
+    #expect(counter.sections == ["run-0", "run-1"])
+    #expect(counter.counts["svg"] == 2)
+    #expect(counter.counts["tr"] == 3, "a header and one row per run")
+    // iql: two seed lines and the mean; the other run: one seed line and the mean.
+    #expect(counter.counts["polyline"] == 5)
+    #expect(page.contains("td3bc &amp; co &lt;x&gt;"))
+  }
+}

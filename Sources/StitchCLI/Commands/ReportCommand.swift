@@ -28,12 +28,15 @@ struct ReportCommand: ParsableCommand {
         stitch report runs/table/hopper-medium/*
         stitch report --plot runs/table/halfcheetah-medium/rebrac
         stitch report runs/table/halfcheetah-medium/* --compare halfcheetah-medium.svg --reference "behaviour policy=41.1"
+        stitch report runs/table/hopper-medium/* --html hopper-medium.html   # one page: tables and every curve
         stitch report runs/table/hopper-medium/* --rank-against "bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3"   # CORL's order
       """)
 
   @Argument(help: "Run folders.") var runs: [String]
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
+  @Option(help: ArgumentHelp("Also write one self-contained HTML page to FILE: the tables and every run's learning curve (seeds thin, mean thick).", valueName: "FILE"))
+  var html: String?
   @Option(help: ArgumentHelp("Also draw every RUN as one curve of a single SVG plot written to FILE.", valueName: "FILE")) var compare: String?
   @Option(help: ArgumentHelp("With --compare: a dashed horizontal line at VALUE labelled LABEL (repeatable).", valueName: "LABEL=VALUE"))
   var reference: [String] = []
@@ -44,7 +47,7 @@ struct ReportCommand: ParsableCommand {
     // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
     let rows = try runs.map { try Self.row($0, json: json) }
     let references = try reference.map(Self.parseReference)
-    if compare == nil, !references.isEmpty { throw ValidationError("--reference draws a line on the --compare plot; add --compare FILE.svg") }
+    if compare == nil, html == nil, !references.isEmpty { throw ValidationError("--reference draws a line on the --compare plot or the --html curves; add --compare FILE.svg or --html FILE") }
     let comparison = try compare.map { _ in try Self.comparisonPlot(runs, references: references) }
     let ranking = try rankAgainst.map { try Self.ranking(runs, against: $0) }
     if !json {
@@ -60,6 +63,12 @@ struct ReportCommand: ParsableCommand {
       print("|---|---|---|---|---|---|")
     }
     for row in tuned { print(row) }
+    if let html {
+      let markdown = json ? try runs.map { try Self.row($0, json: false) } : rows
+      let tunedMarkdown = json ? try runs.compactMap { try Self.fineTuningRow($0, json: false) } : tuned
+      try AtomicFile.write(try Self.html(runs, rows: markdown, fineTuning: tunedMarkdown, references: references), to: URL(fileURLWithPath: html))
+      FileHandle.standardError.write(Data("report: \(html)\n".utf8))
+    }
     if let ranking { print(ranking.text(json: json)) }
     var drawn: [String] = []
     for path in runs where plot {

@@ -38,6 +38,9 @@ public struct LearningCurvePlot {
   /// A log₁₀ y axis (ticks at powers of ten); values ≤ 0 cannot be shown there and are left out, which the plot
   /// says in its corner.
   public var logarithmicY = false
+  /// Per curve, each seed's own line (step, value), drawn thin in the curve's colour under its mean: a run's
+  /// spread seed by seed (`stitch report --html`). Empty: none.
+  public var seedLines: [[[(step: Double, value: Double)]]] = []
 
   public init(title: String, curves: [Curve]) {
     self.title = title
@@ -103,6 +106,12 @@ public struct LearningCurvePlot {
       let upper = b.map { "\(f(px($0.step))),\(f(py($0.high)))" }
       let lower = b.reversed().map { "\(f(px($0.step))),\(f(py($0.low)))" }
       s += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+      if i < seedLines.count, !logarithmicY {
+        for line in seedLines[i] where line.count > 1 {
+          let points = line.filter { $0.value.isFinite }.map { "\(f(px($0.step))),\(f(py($0.value)))" }
+          s += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"0.8\" stroke-opacity=\"0.6\"/>\n"
+        }
+      }
       s += "<polyline points=\"\(b.map { "\(f(px($0.step))),\(f(py($0.mean)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
       let ly = top + 14 + Double(i) * 18
       s += "<line x1=\"\(left + plotW + 12)\" y1=\"\(ly - 4)\" x2=\"\(left + plotW + 32)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"3\"/>"
