@@ -448,3 +448,40 @@ import FoundationXML
     #expect(page.contains("td3bc &amp; co &lt;x&gt;"))
   }
 }
+
+/// `stitch report --table`: datasets × algorithms with last (mean ± std over seeds) and best, the average over
+/// datasets every algorithm has, published rows, CSV, and its bad input.
+@Suite struct ReportTableTests {
+  @Test func runsBecomeAPaperStyleTable() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-report-table-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    var paths: [String] = []
+    for (dataset, algorithm, finals, bests) in [("hopper-medium", "iql", [40.0, 50], [45.0, 55]), ("hopper-medium", "bc", [30.0, 30], [35.0, 37]),
+                                                 ("walker2d-medium", "iql", [70.0, 80], [75.0, 85]), ("walker2d-medium", "bc", [60.0, 62], [61.0, 63])] {
+      let run = root.appendingPathComponent("\(dataset)/\(algorithm)")
+      for (seed, (last, best)) in zip(finals, bests).enumerated() {
+        let folder = run.appendingPathComponent("seed_\(seed)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(#"{"algorithm": "\#(algorithm)", "options": {"environment": "Hopper-v4", "dataset": {"path": "data/\#(dataset).hdf5", "rows": 1, "hash": "x"}}, "configuration": {}}"#.utf8)
+          .write(to: folder.appendingPathComponent("config.json"))
+        try Data(#"{"algorithm": "\#(algorithm)", "environment": "Hopper-v4", "seed": \#(seed), "steps": 10, "evaluations": [[10, 1, \#(last)]], "seconds": 1, "stoppedEarly": false, "finalNormalizedScore": \#(last), "bestNormalizedScore": \#(best)}"#.utf8)
+          .write(to: folder.appendingPathComponent("summary.json"))
+      }
+      paths.append(run.path)
+    }
+    let corl = root.appendingPathComponent("corl.csv")
+    try Data("dataset,algorithm,score\nhopper-medium,iql,67.5\nhopper-medium,bc,53.5\n".utf8).write(to: corl)
+    let markdown = try ReportCommand.table(paths, published: corl.path, format: "markdown")
+    #expect(markdown.contains("| hopper-medium (last) | 30.0 ± 0.0 (2) | 45.0 ± 5.0 (2) |"), "\(markdown)")
+    #expect(markdown.contains("| hopper-medium (best) | 36.0 | 50.0 |"))
+    #expect(markdown.contains("| hopper-medium (published) | 53.5 | 67.5 |"))
+    #expect(!markdown.contains("walker2d-medium (published)"))
+    #expect(markdown.contains("| average of 2 (last) | 45.5 | 60.0 |"))
+    let csv = try ReportCommand.table(paths, published: corl.path, format: "csv")
+    #expect(csv.split(separator: "\n").count == 5 && csv.contains("hopper-medium,iql,2,45.00,5.00,50.00,67.5"))
+    try Data("dataset,algo,score\n".utf8).write(to: corl)
+    #expect { _ = try ReportCommand.table(paths, published: corl.path, format: "markdown") } throws: { "\($0)".contains("must name the columns") }
+    #expect { _ = try ReportCommand.table(paths + [paths[0]], published: nil, format: "markdown") } throws: { "\($0)".contains("two runs are iql on hopper-medium") }
+    #expect(commandError(["report", paths[0], "--csv"])?.contains("add --table") == true)
+  }
+}

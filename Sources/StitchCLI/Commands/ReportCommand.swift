@@ -29,12 +29,17 @@ struct ReportCommand: ParsableCommand {
         stitch report --plot runs/table/halfcheetah-medium/rebrac
         stitch report runs/table/halfcheetah-medium/* --compare halfcheetah-medium.svg --reference "behaviour policy=41.1"
         stitch report runs/table/hopper-medium/* --html hopper-medium.html   # one page: tables and every curve
+        stitch report runs/table/*/* --table --published corl.csv            # datasets × algorithms, last and best, beside CORL's
         stitch report runs/table/hopper-medium/* --rank-against "bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3"   # CORL's order
       """)
 
   @Argument(help: "Run folders.") var runs: [String]
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
+  @Flag(help: "Print the runs as the papers do instead: one row per dataset (last and best), one column per algorithm, and the average over datasets.") var table = false
+  @Flag(help: "With --table: CSV instead of Markdown.") var csv = false
+  @Option(help: ArgumentHelp("With --table: published scores to print beside Stitch's (CSV with columns dataset,algorithm,score, e.g. CORL's table).", valueName: "FILE"))
+  var published: String?
   @Option(help: ArgumentHelp("Also write one self-contained HTML page to FILE: the tables and every run's learning curve (seeds thin, mean thick).", valueName: "FILE"))
   var html: String?
   @Option(help: ArgumentHelp("Also draw every RUN as one curve of a single SVG plot written to FILE.", valueName: "FILE")) var compare: String?
@@ -44,6 +49,13 @@ struct ReportCommand: ParsableCommand {
   var rankAgainst: String?
 
   func run() throws {
+    if csv, !table { throw ValidationError("--csv prints the --table as CSV; add --table") }
+    if published != nil, !table { throw ValidationError("--published adds published rows to the --table; add --table") }
+    if table {
+      print(try Self.table(runs, published: published, format: json ? "json" : csv ? "csv" : "markdown"), terminator: "")
+      if !json, !csv { print("") }
+      return
+    }
     // Every run is read before anything is printed, so a bad folder gives its error alone, not half a table.
     let rows = try runs.map { try Self.row($0, json: json) }
     let references = try reference.map(Self.parseReference)
