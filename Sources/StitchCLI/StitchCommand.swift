@@ -19,7 +19,7 @@ public struct StitchCommand: ParsableCommand {
 
   /// Every subcommand, in the order `--help` lists them. New commands register here.
   public static var subcommands: [any ParsableCommand.Type] {
-    [TrainCommand.self, FinetuneCommand.self, EvalCommand.self, ReportCommand.self, DatasetCommand.self, DynamicsCommand.self, ExperimentCommand.self, SynthCommand.self, PolicyCommand.self, EnvCommand.self, SystemCommand.self, BenchCommand.self]
+    [TrainCommand.self, FinetuneCommand.self, SweepCommand.self, EvalCommand.self, ReportCommand.self, DatasetCommand.self, DynamicsCommand.self, ExperimentCommand.self, SynthCommand.self, PolicyCommand.self, EnvCommand.self, SystemCommand.self, BenchCommand.self]
   }
 
   public init() {}

@@ -485,3 +485,93 @@ import FoundationXML
     #expect(commandError(["report", paths[0], "--csv"])?.contains("add --table") == true)
   }
 }
+
+/// `stitch sweep`: every problem of a sweep reported at once before anything runs; a real sweep of three cells
+/// through `stitch train` processes, its manifest and report, a second run that skips finished cells, and a folder
+/// of another sweep file refused.
+@Suite(.serialized) struct SweepCommandTests {
+  static let executable = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent(".build/release/stitch")
+
+  @Test func everyProblemIsReportedBeforeAnyCellRuns() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-sweep-bad-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let spec = root.appendingPathComponent("bad.toml")
+    try Data("""
+      algorithms = ["bc", "nosuch"]
+      seeds = [0]
+      steps = 4
+      colour = "red"
+      [dataset.pendulum]
+      file = "/nonexistent.hdf5"
+      env = "NoSuchEnv-v0"
+      [grid]
+      "bc.no_such_key" = [1, 2]
+      """.utf8).write(to: spec)
+    let text = commandError(["sweep", spec.path, "--out", root.appendingPathComponent("out").path]) ?? ""
+    #expect(text.contains("unknown key colour"), "\(text)")
+    try Data("""
+      algorithms = ["bc", "nosuch"]
+      seeds = [0]
+      steps = 4
+      [dataset.pendulum]
+      file = "/nonexistent.hdf5"
+      env = "NoSuchEnv-v0"
+      [grid]
+      "bc.no_such_key" = [1, 2]
+      """.utf8).write(to: spec)
+    let all = commandError(["sweep", spec.path, "--out", root.appendingPathComponent("out").path]) ?? ""
+    for part in ["unknown algorithm nosuch", "no file at /nonexistent.hdf5", "NoSuchEnv-v0", "no_such_key"] {
+      #expect(all.contains(part), "\(part) missing from: \(all)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("out").path), "nothing was written")
+  }
+
+  @Test func aSweepRunsItsCellsAndResumes() throws {
+    guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+      Issue.record("no stitch executable at \(Self.executable.path): build it with `swift build -c release --build-tests`")
+      return
+    }
+    setenv("STITCH_EXECUTABLE", Self.executable.path, 1)
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-sweep-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let data = root.appendingPathComponent("pendulum.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: data)
+    let spec = root.appendingPathComponent("small.toml")
+    try Data("""
+      algorithms = ["bc", "td3bc"]
+      seeds = [0]
+      steps = 4
+      eval_every = 4
+      eval_episodes = 1
+      [dataset.pendulum-random]
+      file = "\(data)"
+      env = "Pendulum-v1"
+      [grid]
+      "td3bc.q_weight" = [1, 2.5]
+      """.utf8).write(to: spec)
+    let out = root.appendingPathComponent("out")
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--jobs", "2"]) == nil)
+    let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("sweep.json"))) as! [String: Any]
+    let cells = manifest["cells"] as! [[String: Any]]
+    #expect(cells.map { $0["run"] as! String } == ["pendulum-random/bc", "pendulum-random/td3bc,q_weight=1", "pendulum-random/td3bc,q_weight=2.5"])
+    #expect(cells.allSatisfy { $0["status"] as? String == "finished" }, "\(cells)")
+    for run in ["bc", "td3bc,q_weight=1", "td3bc,q_weight=2.5"] {
+      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("pendulum-random/\(run)/seed_0/summary.json").path))
+    }
+    let config = try String(contentsOf: out.appendingPathComponent("pendulum-random/td3bc,q_weight=2.5/seed_0/config.json"), encoding: .utf8)
+    #expect(config.contains("\"q_weight\" : 2.5"), "the grid value reached the run")
+    let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+    #expect(report.split(separator: "\n").count == 5)
+    // Again: every cell is finished, none is trained again.
+    let before = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("pendulum-random/bc/seed_0/summary.json").path)[.modificationDate] as! Date
+    #expect(commandError(["sweep", spec.path, "--out", out.path]) == nil)
+    let after = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("pendulum-random/bc/seed_0/summary.json").path)[.modificationDate] as! Date
+    #expect(before == after)
+    // Another sweep file in the same folder.
+    try Data(try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "steps = 4", with: "steps = 5").utf8).write(to: spec)
+    #expect(commandError(["sweep", spec.path, "--out", out.path])?.contains("holds the cells of another sweep file") == true)
+  }
+}

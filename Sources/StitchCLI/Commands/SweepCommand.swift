@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+
+import Stitch
+
+/// `stitch sweep SPEC.toml`: every cell of a sweep (dataset × algorithm × grid point × seed) as an ordinary run
+/// folder, run as `stitch train` processes on this machine, resumable, with a manifest and a report.
+struct SweepCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sweep",
+    abstract: "Run a sweep of training runs (algorithms × datasets × settings × seeds) on this machine.",
+    discussion: """
+      SPEC.toml names algorithms, seeds, steps, [dataset.NAME] sections (file, env) and a [grid] of settings
+      (ALGO.key = [values] for one algorithm's cells, key = [values] for all; see docs/sweeps.md). Every cell
+      becomes OUT/DATASET/ALGO[,key=value…]/seed_K, trained by `stitch train` (one process per cell, --jobs at a
+      time, one core each); OUT/sweep.json is the manifest (cell → folder → status) and OUT/report.md the table of
+      every run at the end. Everything is checked before any cell starts (unknown algorithms, keys, datasets,
+      environments, all reported at once). Running the same command again skips finished cells and resumes
+      unfinished ones from their checkpoints; a failed cell is recorded with its log's last lines and the others go
+      on; Ctrl-C stops the running cells at a checkpoint. A folder made from another sweep file is refused unless
+      --force.
+      Example:
+        stitch sweep sweeps/hopper-table.toml --out runs/sweeps/hopper-table --jobs 2
+        stitch sweep sweeps/hopper-table.toml --out runs/sweeps/hopper-table --dry-run   # the cells and their commands
+      """)
+
+  @Argument(help: "The sweep file (TOML).") var spec: String
+  @Option(name: [.short, .customLong("out")], help: "The sweep's folder.") var out: String
+  @Option(help: "Cells trained at once (default: the number of cores).") var jobs: Int?
+  @Flag(help: "Print the cells and the command of each, then exit.") var dryRun = false
+  @Flag(help: "Use a folder that holds another sweep file's cells.") var force = false
+  @Flag(help: "Print the final status of every cell as JSON lines.") var json = false
+
+  func run() throws {
+    guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("\(spec): no such sweep file") }
+    let sweep: SweepSpec
+    do { sweep = try SweepSpec.parse(text) } catch let e as SweepError { throw ValidationError("\(spec): \(e)") }
+    try Self.check(sweep)
+    let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    let cells = sweep.cells
+    let root = URL(fileURLWithPath: out)
+    var folders = Set<String>()
+    for c in cells where !folders.insert(c.run + "/seed_\(c.seed)").inserted {
+      throw ValidationError("two cells share the folder \(c.run)/seed_\(c.seed): a grid lists one value twice")
+    }
+    if dryRun {
+      for c in cells { print("\(c.run)/seed_\(c.seed): stitch " + Self.arguments(c, sweep: sweep, root: root).joined(separator: " ")) }
+      return
+    }
+    // FNV-1a of the file's text: another sweep file (or an edited one) is another sweep.
+    let hash = String(text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }, radix: 16)
+    var manifest = try SweepManifest.open(root, specHash: hash, specPath: spec, cells: cells, force: force)
+    let executable = URL(fileURLWithPath: ProcessInfo.processInfo.environment["STITCH_EXECUTABLE"] ?? "/proc/self/exe").resolvingSymlinksInPath()
+    let logs = root.appendingPathComponent("logs")
+    try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+    StopSignal.install()
+    let progress = ProgressReporter(label: "sweep \(URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent)", total: cells.count, unit: "cells")
+    var running: [(index: Int, process: Process, log: FileHandle)] = []
+    var next = 0
+    func done() -> Int { manifest.cells.filter { $0.status == "finished" || $0.status == "failed" }.count }
+    while next < cells.count || !running.isEmpty {
+      while !StopSignal.isRequested, running.count < jobs, next < cells.count {
+        let i = next
+        next += 1
+        let c = cells[i], seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
+        if Self.finished(seedFolder, steps: sweep.steps) { manifest.cells[i].status = "finished"; continue }
+        let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", "1"]
+          : Self.arguments(c, sweep: sweep, root: root)
+        let logURL = logs.appendingPathComponent(c.run.replacingOccurrences(of: "/", with: "_") + "_seed_\(c.seed).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        manifest.cells[i].status = "running"
+        manifest.cells[i].log = logURL.path
+        running.append((i, process, log))
+        try manifest.write()
+      }
+      if StopSignal.isRequested { for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGINT) } }
+      Thread.sleep(forTimeInterval: 0.5)
+      for r in running where !r.process.isRunning {
+        try? r.log.close()
+        let ok = r.process.terminationStatus == 0
+        let seedFolder = root.appendingPathComponent(cells[r.index].run).appendingPathComponent("seed_\(cells[r.index].seed)")
+        if ok && Self.finished(seedFolder, steps: sweep.steps) {
+          manifest.cells[r.index].status = "finished"
+          manifest.cells[r.index].error = nil
+        } else if StopSignal.isRequested {
+          manifest.cells[r.index].status = "stopped"
+        } else {
+          manifest.cells[r.index].status = "failed"
+          let tail = ((try? String(contentsOfFile: manifest.cells[r.index].log ?? "", encoding: .utf8)) ?? "")
+            .split(separator: "\n").suffix(3).joined(separator: " / ")
+          manifest.cells[r.index].error = "exit status \(r.process.terminationStatus): \(tail)"
+        }
+        try manifest.write()
+      }
+      running.removeAll { !$0.process.isRunning }
+      if StopSignal.isRequested, running.isEmpty { break }
+      progress.update(done(), note: "\(running.count) running, \(manifest.cells.filter { $0.status == "failed" }.count) failed")
+    }
+    progress.finish()
+    let runs = Array(Set(cells.map(\.run))).sorted().map { root.appendingPathComponent($0).path }
+    var report = "| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |\n|---|---|---|---|---|---|---|---|---|\n"
+    for run in runs { report += ((try? ReportCommand.row(run, json: false)) ?? "| \(run) | (no summary) |") + "\n" }
+    try AtomicFile.write(report, to: root.appendingPathComponent("report.md"))
+    let failed = manifest.cells.filter { $0.status == "failed" }
+    if json {
+      for c in manifest.cells {
+        print(JSONText.object([("run", .string(c.run)), ("seed", .integer(Int(c.seed))), ("status", .string(c.status)),
+                               ("error", c.error.map(JSONText.string) ?? .null)]).description)
+      }
+    } else {
+      print(report, terminator: "")
+      for c in failed { print("failed: \(c.run)/seed_\(c.seed): \(c.error ?? "")") }
+      if StopSignal.isRequested { print("stopped: run the same command again to resume") }
+    }
+    if !failed.isEmpty { throw ExitCode(1) }
+  }
+
+  /// Everything a cell needs, checked for every cell before any starts; all problems reported at once.
+  static func check(_ sweep: SweepSpec) throws {
+    var problems: [String] = []
+    let known = AlgorithmRegistry.all.map { $0.id }
+    for a in sweep.algorithms where !known.contains(a.lowercased()) {
+      problems.append("unknown algorithm \(a) (known: \(known.joined(separator: ", ")))")
+    }
+    for d in sweep.datasets {
+      if !FileManager.default.fileExists(atPath: d.file) { problems.append("[dataset.\(d.name)]: no file at \(d.file)") }
+      do { _ = try EnvironmentRegistry.make(d.environment) } catch { problems.append("[dataset.\(d.name)]: \(error)") }
+    }
+    let first = sweep.seeds.first
+    for c in sweep.cells where c.seed == first {
+      if let problem = cellProblem(c, preset: sweep.preset), !problems.contains(problem) { problems.append(problem) }
+    }
+    guard problems.isEmpty else { throw ValidationError(SweepError(problems).description) }
+  }
+
+  /// What keeps a cell's configuration from resolving, or nil.
+  static func cellProblem(_ c: SweepSpec.Cell, preset: Bool) -> String? {
+    guard let type = AlgorithmRegistry.named(c.algorithm) else { return nil }
+    let visitor = CellCheck(settings: c.settings, preset: preset ? c.dataset.name : nil)
+    do {
+      try withAlgorithm(type, visitor)
+      return nil
+    } catch {
+      return "\(c.run): \(error)"
+    }
+  }
+
+  /// Resolves a cell's configuration as `stitch train` would (unknown keys and out-of-range values fail here).
+  struct CellCheck: AlgorithmVisitor {
+    let settings: [String]
+    let preset: String?
+    func visit<A: Algorithm>(_ type: A.Type) throws {
+      let presetOverrides = try preset.map { try CORLPresets.preset(algorithm: A.id, dataset: $0).overrides } ?? []
+      _ = try ConfigResolver.resolve(A.defaultConfiguration, presets: presetOverrides, overrides: settings)
+    }
+  }
+
+  /// The `stitch train` arguments of a cell.
+  static func arguments(_ c: SweepSpec.Cell, sweep: SweepSpec, root: URL) -> [String] {
+    var a = ["train", "--algo", c.algorithm, "--env", c.dataset.environment, "--steps", String(sweep.steps), "--seeds", String(c.seed),
+             "--out", root.appendingPathComponent(c.run).path, "--eval-every", String(sweep.evaluationInterval),
+             "--eval-episodes", String(sweep.evaluationEpisodes), "--lanes", "1"]
+    if !AlgorithmRegistry.isOnline(AlgorithmRegistry.named(c.algorithm)!) || c.algorithm == "rlpd" { a += ["--dataset", c.dataset.file] }
+    if sweep.preset { a += ["--preset", c.dataset.name] }
+    for s in c.settings { a += ["--set", s] }
+    return a
+  }
+
+  /// Whether a seed folder holds a finished run of at least `steps` steps.
+  static func finished(_ folder: URL, steps: Int) -> Bool {
+    guard let data = try? Data(contentsOf: folder.appendingPathComponent("summary.json")),
+          let summary = try? JSONDecoder().decode(RunSummary.self, from: data) else { return false }
+    return !summary.stoppedEarly && summary.steps >= steps
+  }
+}
+
+/// `OUT/sweep.json`: the sweep file's hash and path, and every cell's folder, status (pending, running, finished,
+/// failed, stopped), log and error; rewritten atomically at every change.
+struct SweepManifest: Codable {
+  struct Entry: Codable {
+    var run: String
+    var seed: UInt64
+    var status: String
+    var log: String?
+    var error: String?
+  }
+
+  var specHash: String
+  var specPath: String
+  var cells: [Entry]
+  var url: URL? = nil
+
+  enum CodingKeys: String, CodingKey { case specHash = "spec_hash", specPath = "spec_path", cells }
+
+  static func open(_ root: URL, specHash: String, specPath: String, cells: [SweepSpec.Cell], force: Bool) throws -> SweepManifest {
+    let url = root.appendingPathComponent("sweep.json")
+    var previous: [String: Entry] = [:]
+    if let data = try? Data(contentsOf: url) {
+      guard let old = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
+        throw ValidationError("\(url.path) is not a sweep manifest; choose another --out")
+      }
+      if old.specHash != specHash, !force {
+        throw ValidationError("\(root.path) holds the cells of another sweep file (\(old.specPath)); choose another --out, or pass --force to use it")
+      }
+      for e in old.cells { previous["\(e.run)/\(e.seed)"] = e }
+    }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    var m = SweepManifest(specHash: specHash, specPath: specPath, cells: cells.map { c in
+      var e = previous["\(c.run)/\(c.seed)"] ?? Entry(run: c.run, seed: c.seed, status: "pending")
+      if e.status == "running" { e.status = "stopped" }
+      return e
+    })
+    m.url = url
+    try m.write()
+    return m
+  }
+
+  func write() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(try encoder.encode(self), to: url!)
+  }
+}
