@@ -1,4 +1,5 @@
 import Foundation
+import StitchTensor
 
 /// A sweep file (`stitch sweep SPEC.toml`): algorithms × datasets × `[grid]` settings × seeds, each cell one
 /// ordinary run folder `OUT/DATASET/ALGO[,key=value…]/seed_K`.
@@ -16,6 +17,7 @@ import Foundation
 ///
 /// [grid]
 /// "iql.expectile" = [0.7, 0.9]   # ALGO.key: that algorithm's cells only; a bare key applies to every algorithm
+/// "iql.beta" = "uniform(1, 10, 4)"   # random search (also log-uniform), from `search_seed`
 /// ```
 /// The file is flat TOML (`FlatTOML`) in `[dataset.NAME]` and `[grid]` sections; anything else is an error naming
 /// its line.
@@ -79,9 +81,18 @@ public struct SweepSpec: Sendable, Equatable {
         datasets.append(DatasetEntry(name: name, file: file, environment: env))
       } else if s.name == "grid" {
         for (k, v) in pairs {
-          guard case .array(let values) = v, !values.isEmpty else { problems.append("[grid] \(k) must be a non-empty array of values"); continue }
           let parts = k.split(separator: ".", maxSplits: 1).map(String.init)
-          grid.append((parts.count == 2 ? parts[0] : nil, parts.count == 2 ? parts[1] : k, values.map(Self.setText)))
+          let values: [String]
+          if case .string(let range) = v {
+            // Random search: "uniform(LO, HI, COUNT)" or "log-uniform(LO, HI, COUNT)", drawn from the key's own
+            // stream of the sweep's search seed, so the same file gives the same values.
+            do { values = try Self.sample(range, key: k, seed: searchSeed(top)) } catch { problems.append("[grid] \(k): \(error)"); continue }
+          } else if case .array(let list) = v, !list.isEmpty {
+            values = list.map(Self.setText)
+          } else {
+            problems.append("[grid] \(k) must be a non-empty array of values, or \"uniform(LO, HI, COUNT)\" / \"log-uniform(LO, HI, COUNT)\""); continue
+          }
+          grid.append((parts.count == 2 ? parts[0] : nil, parts.count == 2 ? parts[1] : k, values))
         }
       } else {
         problems.append("unknown section [\(s.name)] (known: [dataset.NAME], [grid])")
@@ -103,7 +114,7 @@ public struct SweepSpec: Sendable, Equatable {
     let steps = integer("steps")
     if steps == nil { problems.append("steps = N (a positive integer) is required") }
     if datasets.isEmpty { problems.append("at least one [dataset.NAME] section with file and env is required") }
-    let known = ["algorithms", "seeds", "steps", "eval_every", "eval_episodes", "preset"]
+    let known = ["algorithms", "seeds", "steps", "eval_every", "eval_episodes", "preset", "search_seed"]
     for k in top.keys.sorted() where !known.contains(k) { problems.append("unknown key \(k) (known: \(known.joined(separator: ", ")))") }
     if top["eval_every"] != nil, integer("eval_every") == nil { problems.append("eval_every must be a positive integer") }
     if top["eval_episodes"] != nil, integer("eval_episodes") == nil { problems.append("eval_episodes must be a positive integer") }
@@ -124,6 +135,32 @@ public struct SweepSpec: Sendable, Equatable {
     self.steps = steps
     self.datasets = datasets
     self.grid = grid
+  }
+
+  /// The sweep's search seed (`search_seed`, default 0).
+  static func searchSeed(_ top: [String: ConfigValue]) -> UInt64 {
+    if case .number(let x)? = top["search_seed"], x >= 0, x == x.rounded() { return UInt64(x) }
+    return 0
+  }
+
+  /// COUNT values of "uniform(LO, HI, COUNT)" or "log-uniform(LO, HI, COUNT)", each printed with 6 significant
+  /// digits (the run folder's name carries it), from the stream `seed` split by the key's name.
+  static func sample(_ text: String, key: String, seed: UInt64) throws -> [String] {
+    let t = text.replacingOccurrences(of: " ", with: "")
+    let log = t.hasPrefix("log-uniform(")
+    guard log || t.hasPrefix("uniform("), t.hasSuffix(")") else {
+      throw SweepError(["\"\(text)\" is neither a list nor uniform(LO, HI, COUNT) / log-uniform(LO, HI, COUNT)"])
+    }
+    let args = t.drop(while: { $0 != "(" }).dropFirst().dropLast().split(separator: ",").map { Double($0) }
+    guard args.count == 3, let lo = args[0], let hi = args[1], let n = args[2], n >= 1, n == n.rounded(), lo < hi, !log || lo > 0 else {
+      throw SweepError(["\"\(text)\" needs LO < HI (both > 0 for log-uniform) and a whole COUNT ≥ 1"])
+    }
+    var rng = RandomStream(seed: seed).child(named: "grid." + key)
+    return (0..<Int(n)).map { _ in
+      let u = Double(rng.nextFloat())
+      let x = log ? Foundation.exp(Foundation.log(lo) + u * (Foundation.log(hi) - Foundation.log(lo))) : lo + u * (hi - lo)
+      return String(format: "%.6g", x)
+    }
   }
 
   static func setText(_ v: ConfigValue) -> String {
