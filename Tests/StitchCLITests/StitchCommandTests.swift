@@ -570,6 +570,24 @@ import FoundationXML
     #expect(commandError(["sweep", spec.path, "--out", out.path]) == nil)
     let after = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("pendulum-random/bc/seed_0/summary.json").path)[.modificationDate] as! Date
     #expect(before == after)
+    // Slurm: the scripts (dry run), a missing sbatch named, and what is handed to sbatch (a stand-in that records its
+    // arguments: not a Slurm cluster, which scripts/slurm-local is to provide).
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm", "--throttle", "2", "--partition", "cpu", "--dry-run"]) == nil)
+    setenv("STITCH_SBATCH", "/nonexistent/sbatch", 1)
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm"])?.contains("not installed") == true)
+    let fake = root.appendingPathComponent("fake-sbatch")
+    try Data("#!/bin/sh\necho \"$@\" >> \(root.path)/sbatch-calls\necho 4242\n".utf8).write(to: fake)
+    chmod(fake.path, 0o755)
+    setenv("STITCH_SBATCH", fake.path, 1)
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm", "--throttle", "2"]) == nil)
+    unsetenv("STITCH_SBATCH")
+    let calls = try String(contentsOf: root.appendingPathComponent("sbatch-calls"), encoding: .utf8).split(separator: "\n")
+    #expect(calls.count == 2 && calls[0].hasSuffix("slurm/array.sbatch") && calls[1].contains("--dependency=afterany:4242"), "\(calls)")
+    let array = try String(contentsOf: out.appendingPathComponent("slurm/array.sbatch"), encoding: .utf8)
+    #expect(array.contains("#SBATCH --array=0-2%2") && array.contains("--cell \"$SLURM_ARRAY_TASK_ID\"") && array.contains("%A_%a.out"))
+    // An array task: cell 1 is finished, so it is skipped.
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--cell", "1"]) == nil)
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--cell", "7"])?.contains("cells 0-2") == true)
     // Another sweep file in the same folder.
     try Data(try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "steps = 4", with: "steps = 5").utf8).write(to: spec)
     #expect(commandError(["sweep", spec.path, "--out", out.path])?.contains("holds the cells of another sweep file") == true)

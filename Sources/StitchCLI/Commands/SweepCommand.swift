@@ -30,6 +30,16 @@ struct SweepCommand: ParsableCommand {
   @Flag(help: "Print the cells and the command of each, then exit.") var dryRun = false
   @Flag(help: "Use a folder that holds another sweep file's cells.") var force = false
   @Flag(help: "Print the final status of every cell as JSON lines.") var json = false
+  @Option(help: ArgumentHelp("Where cells run: local (processes here) or slurm (one sbatch job array and a report job).", valueName: "local|slurm"))
+  var executor = "local"
+  @Option(help: "Slurm partition.") var partition: String?
+  @Option(help: "Slurm account.") var account: String?
+  @Option(help: "Slurm time limit per cell, e.g. 04:00:00.") var time: String?
+  @Option(help: "At most this many array tasks at once (Slurm's %N).") var throttle: Int?
+  @Option(name: .customLong("sbatch-line"), help: ArgumentHelp("An extra #SBATCH line (repeatable), e.g. --sbatch-line=--mem=4G.", valueName: "ARGS"))
+  var sbatchLines: [String] = []
+  @Option(help: .hidden) var cell: Int?
+  @Flag(help: .hidden) var reportOnly = false
 
   func run() throws {
     guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw ValidationError("\(spec): no such sweep file") }
@@ -44,13 +54,42 @@ struct SweepCommand: ParsableCommand {
     for c in cells where !folders.insert(c.run + "/seed_\(c.seed)").inserted {
       throw ValidationError("two cells share the folder \(c.run)/seed_\(c.seed): a grid lists one value twice")
     }
+    let executablePath = URL(fileURLWithPath: ProcessInfo.processInfo.environment["STITCH_EXECUTABLE"] ?? "/proc/self/exe").resolvingSymlinksInPath().path
+    let slurm = SlurmOptions(partition: partition, account: account, time: time, throttle: throttle, extra: sbatchLines)
+    guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm, got '\(executor)'") }
+    if executor == "local", partition != nil || account != nil || time != nil || throttle != nil || !sbatchLines.isEmpty {
+      throw ValidationError("--partition, --account, --time, --throttle and --sbatch-line are Slurm settings; add --executor slurm")
+    }
+    if let throttle, throttle < 1 { throw ValidationError("--throttle must be at least 1, got \(throttle)") }
     if dryRun {
+      if executor == "slurm" {
+        print(Self.slurmArrayScript(spec: URL(fileURLWithPath: spec).path, root: root, cells: cells.count, options: slurm, executable: executablePath))
+        print(Self.slurmReportScript(spec: URL(fileURLWithPath: spec).path, root: root, options: slurm, executable: executablePath))
+      }
       for c in cells { print("\(c.run)/seed_\(c.seed): stitch " + Self.arguments(c, sweep: sweep, root: root).joined(separator: " ")) }
       return
     }
     // FNV-1a of the file's text: another sweep file (or an edited one) is another sweep.
     let hash = String(text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }, radix: 16)
-    var manifest = try SweepManifest.open(root, specHash: hash, specPath: spec, cells: cells, force: force)
+    var manifest = try SweepManifest.open(root, specHash: hash, specPath: spec, cells: cells, force: force || cell != nil || reportOnly)
+    if reportOnly { return try writeReport(root: root, cells: cells, manifest: manifest) }
+    if let cell {
+      guard cells.indices.contains(cell) else { throw ValidationError("--cell \(cell): the sweep has cells 0-\(cells.count - 1)") }
+      return try runCell(cell, cells: cells, sweep: sweep, root: root, executable: executablePath)
+    }
+    if executor == "slurm" {
+      let scripts = root.appendingPathComponent("slurm")
+      try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(at: root.appendingPathComponent("logs"), withIntermediateDirectories: true)
+      let array = scripts.appendingPathComponent("array.sbatch"), report = scripts.appendingPathComponent("report.sbatch")
+      let specPath = URL(fileURLWithPath: spec).path
+      try AtomicFile.write(Self.slurmArrayScript(spec: specPath, root: root, cells: cells.count, options: slurm, executable: executablePath), to: array)
+      try AtomicFile.write(Self.slurmReportScript(spec: specPath, root: root, options: slurm, executable: executablePath), to: report)
+      let job = try Self.submit(array)
+      let reportJob = try Self.submit(report, extraArguments: ["--dependency=afterany:\(job)"])
+      print("submitted job array \(job) (\(cells.count) cells) and report job \(reportJob); \(root.appendingPathComponent("report.md").path) appears when they end")
+      return
+    }
     let executable = URL(fileURLWithPath: ProcessInfo.processInfo.environment["STITCH_EXECUTABLE"] ?? "/proc/self/exe").resolvingSymlinksInPath()
     let logs = root.appendingPathComponent("logs")
     try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
@@ -105,10 +144,7 @@ struct SweepCommand: ParsableCommand {
       progress.update(done(), note: "\(running.count) running, \(manifest.cells.filter { $0.status == "failed" }.count) failed")
     }
     progress.finish()
-    let runs = Array(Set(cells.map(\.run))).sorted().map { root.appendingPathComponent($0).path }
-    var report = "| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |\n|---|---|---|---|---|---|---|---|---|\n"
-    for run in runs { report += ((try? ReportCommand.row(run, json: false)) ?? "| \(run) | (no summary) |") + "\n" }
-    try AtomicFile.write(report, to: root.appendingPathComponent("report.md"))
+    let report = try Self.report(root: root, cells: cells)
     let failed = manifest.cells.filter { $0.status == "failed" }
     if json {
       for c in manifest.cells {
@@ -121,6 +157,40 @@ struct SweepCommand: ParsableCommand {
       if StopSignal.isRequested { print("stopped: run the same command again to resume") }
     }
     if !failed.isEmpty { throw ExitCode(1) }
+  }
+
+  /// `DIR/report.md`: one row per run, as `stitch report`.
+  static func report(root: URL, cells: [SweepSpec.Cell]) throws -> String {
+    let runs = Array(Set(cells.map(\.run))).sorted().map { root.appendingPathComponent($0).path }
+    var report = "| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |\n|---|---|---|---|---|---|---|---|---|\n"
+    for run in runs { report += ((try? ReportCommand.row(run, json: false)) ?? "| \(run) | (no summary) |") + "\n" }
+    try AtomicFile.write(report, to: root.appendingPathComponent("report.md"))
+    return report
+  }
+
+  /// The aggregation job (`--report-only`): the report and the manifest's statuses from the run folders.
+  func writeReport(root: URL, cells: [SweepSpec.Cell], manifest: SweepManifest) throws {
+    var m = manifest
+    let steps = try SweepSpec.parse(String(contentsOfFile: spec, encoding: .utf8)).steps
+    for (i, c) in cells.enumerated() {
+      m.cells[i].status = Self.finished(root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)"), steps: steps) ? "finished" : "failed"
+    }
+    try m.write()
+    print(try Self.report(root: root, cells: cells), terminator: "")
+  }
+
+  /// One cell in this process's child (a Slurm array task): skipped when finished, resumed when it has a
+  /// checkpoint, else trained.
+  func runCell(_ i: Int, cells: [SweepSpec.Cell], sweep: SweepSpec, root: URL, executable: String) throws {
+    let c = cells[i], seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
+    if Self.finished(seedFolder, steps: sweep.steps) { print("cell \(i) (\(c.run)/seed_\(c.seed)) is finished"); return }
+    let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", "1"] : Self.arguments(c, sweep: sweep, root: root)
+    try process.run()
+    process.waitUntilExit()
+    if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
   }
 
   /// Everything a cell needs, checked for every cell before any starts; all problems reported at once.
