@@ -588,6 +588,9 @@ import FoundationXML
     // An array task: cell 1 is finished, so it is skipped.
     #expect(commandError(["sweep", spec.path, "--out", out.path, "--cell", "1"]) == nil)
     #expect(commandError(["sweep", spec.path, "--out", out.path, "--cell", "7"])?.contains("cells 0-2") == true)
+    // The status: every cell finished, and the submitted (stand-in) jobs asked about.
+    #expect(commandError(["sweep", "status", out.path]) == nil)
+    #expect(commandError(["sweep", "status", root.path])?.contains("holds no sweep manifest") == true)
     // Another sweep file in the same folder.
     try Data(try String(contentsOf: spec, encoding: .utf8).replacingOccurrences(of: "steps = 4", with: "steps = 5").utf8).write(to: spec)
     #expect(commandError(["sweep", spec.path, "--out", out.path])?.contains("holds the cells of another sweep file") == true)

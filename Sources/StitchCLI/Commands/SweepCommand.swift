@@ -3,11 +3,20 @@ import Foundation
 
 import Stitch
 
-/// `stitch sweep SPEC.toml`: every cell of a sweep (dataset × algorithm × grid point × seed) as an ordinary run
-/// folder, run as `stitch train` processes on this machine, resumable, with a manifest and a report.
+/// `stitch sweep`: `stitch sweep SPEC.toml --out DIR` (the default subcommand, `run`) and `stitch sweep status DIR`.
 struct SweepCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sweep",
+    abstract: "Run a sweep of training runs (algorithms × datasets × settings × seeds), or show its status.",
+    subcommands: [SweepRunCommand.self, SweepStatusCommand.self], defaultSubcommand: SweepRunCommand.self)
+}
+
+/// `stitch sweep [run] SPEC.toml`: every cell of a sweep (dataset × algorithm × grid point × seed) as an ordinary run
+/// folder, run as `stitch train` processes on this machine (or as a Slurm job array), resumable, with a manifest
+/// and a report.
+struct SweepRunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
     abstract: "Run a sweep of training runs (algorithms × datasets × settings × seeds) on this machine.",
     discussion: """
       SPEC.toml names algorithms, seeds, steps, [dataset.NAME] sections (file, env) and a [grid] of settings
@@ -87,6 +96,7 @@ struct SweepCommand: ParsableCommand {
       try AtomicFile.write(Self.slurmReportScript(spec: specPath, root: root, options: slurm, executable: executablePath), to: report)
       let job = try Self.submit(array)
       let reportJob = try Self.submit(report, extraArguments: ["--dependency=afterany:\(job)"])
+      try AtomicFile.write("{\"array\": \"\(job)\", \"report\": \"\(reportJob)\"}\n", to: scripts.appendingPathComponent("jobs.json"))
       print("submitted job array \(job) (\(cells.count) cells) and report job \(reportJob); \(root.appendingPathComponent("report.md").path) appears when they end")
       return
     }
@@ -297,5 +307,65 @@ struct SweepManifest: Codable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(try encoder.encode(self), to: url!)
+  }
+}
+
+/// `stitch sweep status DIR`: each cell's status from the manifest, how far an unfinished one got (its log), and,
+/// for a sweep submitted to Slurm, what `squeue` says of its jobs.
+struct SweepStatusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status",
+    abstract: "Show a sweep's cells: finished, running, failed, stopped or pending, and how far each got.",
+    discussion: """
+      Reads DIR/sweep.json (written by `stitch sweep SPEC --out DIR`) and each cell's run folder; for a sweep
+      submitted with --executor slurm, also asks `squeue` about its job array and report job.
+      Example:
+        stitch sweep status runs/sweeps/hopper-table
+        stitch sweep status runs/sweeps/hopper-table --json
+      """)
+
+  @Argument(help: "The sweep's folder (its --out).") var folder: String
+  @Flag(help: "One JSON object per cell.") var json = false
+
+  func run() throws {
+    let root = URL(fileURLWithPath: folder)
+    guard let data = try? Data(contentsOf: root.appendingPathComponent("sweep.json")),
+          let manifest = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
+      throw ValidationError("\(folder) holds no sweep manifest (sweep.json): not a folder made by `stitch sweep`")
+    }
+    var counts: [String: Int] = [:]
+    for c in manifest.cells {
+      let seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
+      let progress = c.status == "finished" ? "" : ReportCommand.unfinishedNote(seedFolder)
+      counts[c.status, default: 0] += 1
+      if json {
+        print(JSONText.object([("run", .string(c.run)), ("seed", .integer(Int(c.seed))), ("status", .string(c.status)),
+                               ("progress", .string(progress.trimmingCharacters(in: .whitespaces))), ("error", c.error.map(JSONText.string) ?? .null)]).description)
+      } else {
+        print("\(c.run)/seed_\(c.seed): \(c.status)\(progress)\(c.error.map { " (\($0))" } ?? "")")
+      }
+    }
+    if !json {
+      print(counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ") + " of \(manifest.cells.count) cells (sweep file \(manifest.specPath))")
+      if let jobs = try? Data(contentsOf: root.appendingPathComponent("slurm/jobs.json")),
+         let ids = try? JSONSerialization.jsonObject(with: jobs) as? [String: String] {
+        print("slurm: job array \(ids["array"] ?? "?"), report job \(ids["report"] ?? "?"): " + Self.squeue([ids["array"], ids["report"]].compactMap { $0 }))
+      }
+    }
+  }
+
+  /// `squeue -h -j IDS -o "%i %T"`, or why it could not be asked.
+  static func squeue(_ ids: [String]) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["squeue", "-h", "-j", ids.joined(separator: ","), "-o", "%i %T"]
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = Pipe()
+    do { try process.run() } catch { return "squeue could not run (\(error))" }
+    process.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    if process.terminationStatus == 127 { return "squeue is not installed here" }
+    return text.isEmpty ? "no longer queued (finished, or failed: see DIR/logs)" : text.replacingOccurrences(of: "\n", with: "; ")
   }
 }

@@ -6,7 +6,7 @@ import Stitch
 /// `stitch sweep --executor slurm`: the sweep as one Slurm job array (task i runs cell i, skipping it when finished
 /// and resuming it from its checkpoint otherwise: `stitch sweep SPEC --out DIR --cell i`), and an aggregation job
 /// that writes the report once every task has ended (`--dependency=afterany:JOB`).
-extension SweepCommand {
+extension SweepRunCommand {
   /// The job array's batch script.
   static func slurmArrayScript(spec: String, root: URL, cells: Int, options: SlurmOptions, executable: String) -> String {
     var lines = ["#!/bin/bash", "#SBATCH --job-name=stitch-sweep",
