@@ -339,6 +339,7 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(error(base + ["--warmup", "10", "--random-warmup", "10"])?.contains("choose one of --warmup") == true)
     #expect(error(base + ["--warmup", "101"])?.contains("does not fit in --online-steps 100") == true)
     #expect(error(base + ["--utd", "0"])?.contains("--utd must be positive") == true)
+    #expect(error(base + ["--replay", "none", "--dataset", "d.hdf5"])?.contains("--replay none keeps no offline data") == true)
     #expect(error(["/nonexistent-run", "--out", "/x"])?.contains("--online-steps is required") == true)
     #expect(error(["--resume", "/nonexistent-run", "--utd", "2"])?.contains("--utd cannot change them") == true)
     // With valid settings the next problem is the missing run.
@@ -575,6 +576,7 @@ import FoundationXML
     #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm", "--throttle", "2", "--partition", "cpu", "--dry-run"]) == nil)
     setenv("STITCH_SBATCH", "/nonexistent/sbatch", 1)
     #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm"])?.contains("not installed") == true)
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm", "--jobs", "2"])?.contains("use --throttle") == true)
     let fake = root.appendingPathComponent("fake-sbatch")
     try Data("#!/bin/sh\necho \"$@\" >> \(root.path)/sbatch-calls\necho 4242\n".utf8).write(to: fake)
     chmod(fake.path, 0o755)

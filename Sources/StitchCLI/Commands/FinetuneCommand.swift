@@ -123,6 +123,9 @@ struct FinetuneCommand: ParsableCommand {
       guard replayMode == "mixed" else { throw ValidationError("--offline-ratio sets the dataset's share of a --replay mixed batch; add --replay mixed") }
       guard (0...1).contains(r) else { throw ValidationError("--offline-ratio must lie in [0, 1], got \(r)") }
     }
+    if dataset != nil, replayMode == "none" {
+      throw ValidationError("--dataset is read by --replay append or mixed; --replay none keeps no offline data")
+    }
     if let sigma = explorationNoise, !(sigma.isFinite && sigma >= 0) { throw ValidationError("--exploration-noise must be a finite number ≥ 0, got \(sigma)") }
     _ = try onlineData()
   }

@@ -70,6 +70,7 @@ struct SweepRunCommand: ParsableCommand {
       throw ValidationError("--partition, --account, --time, --throttle and --sbatch-line are Slurm settings; add --executor slurm")
     }
     if let throttle, throttle < 1 { throw ValidationError("--throttle must be at least 1, got \(throttle)") }
+    if executor == "slurm", self.jobs != nil { throw ValidationError("--jobs sets the local executor's processes; with --executor slurm use --throttle") }
     if dryRun {
       if executor == "slurm" {
         print(Self.slurmArrayScript(spec: URL(fileURLWithPath: spec).path, root: root, cells: cells.count, options: slurm, executable: executablePath))
