@@ -81,12 +81,20 @@ struct SweepRunCommand: ParsableCommand {
     }
     // FNV-1a of the file's text: another sweep file (or an edited one) is another sweep.
     let hash = String(text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }, radix: 16)
-    var manifest = try SweepManifest.open(root, specHash: hash, specPath: spec, cells: cells, force: force || cell != nil || reportOnly)
-    if reportOnly { return try writeReport(root: root, cells: cells, manifest: manifest) }
-    if let cell {
-      guard cells.indices.contains(cell) else { throw ValidationError("--cell \(cell): the sweep has cells 0-\(cells.count - 1)") }
-      return try runCell(cell, cells: cells, sweep: sweep, root: root, executable: executablePath)
+    if reportOnly || cell != nil {
+      // A Slurm task or the report job: the manifest was written at submission; a sweep file edited since then
+      // would map task indices to other cells.
+      let submitted = try SweepManifest.load(root)
+      guard submitted.specHash == hash, submitted.cells.count == cells.count else {
+        throw ValidationError("\(spec) changed since the sweep in \(root.path) was submitted; its task indices no longer name the same cells")
+      }
+      if reportOnly { return try writeReport(root: root, cells: cells, steps: sweep.steps) }
+      if let cell {
+        guard cells.indices.contains(cell) else { throw ValidationError("--cell \(cell): the sweep has cells 0-\(cells.count - 1)") }
+        return try runCell(cell, cells: cells, sweep: sweep, root: root, executable: executablePath)
+      }
     }
+    var manifest = try SweepManifest.open(root, specHash: hash, specPath: spec, cells: cells, force: force)
     if executor == "slurm" {
       let scripts = root.appendingPathComponent("slurm")
       try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
@@ -98,6 +106,13 @@ struct SweepRunCommand: ParsableCommand {
       let job = try Self.submit(array)
       let reportJob = try Self.submit(report, extraArguments: ["--dependency=afterany:\(job)"])
       try AtomicFile.write("{\"array\": \"\(job)\", \"report\": \"\(reportJob)\"}\n", to: scripts.appendingPathComponent("jobs.json"))
+      try SweepManifest.update(root) { m in
+        for (i, c) in cells.enumerated() {
+          let finished = Self.finished(root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)"), steps: sweep.steps)
+          m.cells[i].status = finished ? "finished" : "queued"
+          m.cells[i].log = root.appendingPathComponent("logs/\(job)_\(i).out").path
+        }
+      }
       print("submitted job array \(job) (\(cells.count) cells) and report job \(reportJob); \(root.appendingPathComponent("report.md").path) appears when they end")
       return
     }
@@ -175,33 +190,69 @@ struct SweepRunCommand: ParsableCommand {
     let runs = Array(Set(cells.map(\.run))).sorted().map { root.appendingPathComponent($0).path }
     var report = "| run | algorithm | environment | seeds | steps | final score | best score | per seed | minutes |\n|---|---|---|---|---|---|---|---|---|\n"
     for run in runs { report += ((try? ReportCommand.row(run, json: false)) ?? "| \(run) | (no summary) |") + "\n" }
+    if let manifest = try? SweepManifest.load(root) {
+      let failed = manifest.cells.filter { $0.status == "failed" }
+      if !failed.isEmpty {
+        report += "\nFailed cells (\(failed.count) of \(manifest.cells.count); their runs are missing from the rows above or count fewer seeds):\n\n"
+        for c in failed { report += "- \(c.run)/seed_\(c.seed): \(c.error ?? "no error recorded")" + (c.log.map { " (log: \($0))" } ?? "") + "\n" }
+      }
+    }
     try AtomicFile.write(report, to: root.appendingPathComponent("report.md"))
     return report
   }
 
-  /// The aggregation job (`--report-only`): the report and the manifest's statuses from the run folders.
-  func writeReport(root: URL, cells: [SweepSpec.Cell], manifest: SweepManifest) throws {
-    var m = manifest
-    let steps = try SweepSpec.parse(String(contentsOfFile: spec, encoding: .utf8)).steps
-    for (i, c) in cells.enumerated() {
-      m.cells[i].status = Self.finished(root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)"), steps: steps) ? "finished" : "failed"
+  /// The aggregation job (`--report-only`): the report, and every cell's status from its run folder (a cell whose
+  /// task never recorded an end, killed by Slurm for instance, is failed).
+  func writeReport(root: URL, cells: [SweepSpec.Cell], steps: Int) throws {
+    try SweepManifest.update(root) { m in
+      for (i, c) in cells.enumerated() {
+        if Self.finished(root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)"), steps: steps) {
+          m.cells[i].status = "finished"
+          m.cells[i].error = nil
+        } else if m.cells[i].status != "failed" {
+          m.cells[i].status = "failed"
+          m.cells[i].error = m.cells[i].error ?? "the task ended without finishing the run (\(m.cells[i].log ?? "no log"))"
+        }
+      }
     }
-    try m.write()
     print(try Self.report(root: root, cells: cells), terminator: "")
   }
 
   /// One cell in this process's child (a Slurm array task): skipped when finished, resumed when it has a
-  /// checkpoint, else trained.
+  /// checkpoint, else trained; its status goes into the manifest (under the manifest's lock: tasks run at once).
   func runCell(_ i: Int, cells: [SweepSpec.Cell], sweep: SweepSpec, root: URL, executable: String) throws {
     let c = cells[i], seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
-    if Self.finished(seedFolder, steps: sweep.steps) { print("cell \(i) (\(c.run)/seed_\(c.seed)) is finished"); return }
+    if Self.finished(seedFolder, steps: sweep.steps) {
+      try SweepManifest.update(root) { $0.cells[i].status = "finished" }
+      print("cell \(i) (\(c.run)/seed_\(c.seed)) is finished")
+      return
+    }
+    let environment = ProcessInfo.processInfo.environment
+    let log = environment["SLURM_ARRAY_JOB_ID"].flatMap { job in
+      environment["SLURM_ARRAY_TASK_ID"].map { root.appendingPathComponent("logs/\(job)_\($0).out").path }
+    }
+    try SweepManifest.update(root) { m in
+      m.cells[i].status = "running"
+      m.cells[i].error = nil
+      if let log { m.cells[i].log = log }
+    }
     let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", "1"] : Self.arguments(c, sweep: sweep, root: root)
     try process.run()
     process.waitUntilExit()
-    if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+    let status = process.terminationStatus
+    try SweepManifest.update(root) { m in
+      if status == 0 && Self.finished(seedFolder, steps: sweep.steps) {
+        m.cells[i].status = "finished"
+      } else {
+        m.cells[i].status = "failed"
+        let tail = ((try? String(contentsOfFile: m.cells[i].log ?? "", encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
+        m.cells[i].error = "exit status \(status)" + (tail.isEmpty ? "" : ": \(tail)")
+      }
+    }
+    if status != 0 { throw ExitCode(status) }
   }
 
   /// Everything a cell needs, checked for every cell before any starts; all problems reported at once.
@@ -304,6 +355,35 @@ struct SweepManifest: Codable {
     return m
   }
 
+  /// The manifest of the sweep in `root`, as written.
+  static func load(_ root: URL) throws -> SweepManifest {
+    let url = root.appendingPathComponent("sweep.json")
+    guard let data = try? Data(contentsOf: url) else {
+      throw ValidationError("\(root.path) holds no sweep manifest (sweep.json): not a folder made by `stitch sweep`")
+    }
+    guard var m = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
+      throw ValidationError("\(url.path) is not a sweep manifest")
+    }
+    m.url = url
+    return m
+  }
+
+  /// Reads, changes and rewrites the manifest while holding `root/.sweep-lock` (flock, waiting for other holders):
+  /// the tasks of a Slurm array update their own cells at the same time.
+  static func update(_ root: URL, _ change: (inout SweepManifest) -> Void) throws {
+    let path = root.appendingPathComponent(".sweep-lock").path
+    let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    while flock(fd, LOCK_EX) != 0 {
+      guard errno == EINTR else { throw ValidationError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+    }
+    defer { flock(fd, LOCK_UN) }
+    var m = try load(root)
+    change(&m)
+    try m.write()
+  }
+
   func write() throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -330,43 +410,37 @@ struct SweepStatusCommand: ParsableCommand {
 
   func run() throws {
     let root = URL(fileURLWithPath: folder)
-    guard let data = try? Data(contentsOf: root.appendingPathComponent("sweep.json")),
-          let manifest = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
-      throw ValidationError("\(folder) holds no sweep manifest (sweep.json): not a folder made by `stitch sweep`")
+    let manifest = try SweepManifest.load(root)
+    var slurm: SlurmJobStates?
+    var ids: [String: String] = [:]
+    if let jobs = try? Data(contentsOf: root.appendingPathComponent("slurm/jobs.json")),
+       let decoded = try? JSONSerialization.jsonObject(with: jobs) as? [String: String], let array = decoded["array"], let report = decoded["report"] {
+      ids = decoded
+      slurm = SlurmJobStates.ask(array: array, report: report)
     }
     var counts: [String: Int] = [:]
-    for c in manifest.cells {
+    for (i, c) in manifest.cells.enumerated() {
       let seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
       let progress = c.status == "finished" ? "" : ReportCommand.unfinishedNote(seedFolder)
+      let task = slurm?.tasks[i]
       counts[c.status, default: 0] += 1
       if json {
         print(JSONText.object([("run", .string(c.run)), ("seed", .integer(Int(c.seed))), ("status", .string(c.status)),
-                               ("progress", .string(progress.trimmingCharacters(in: .whitespaces))), ("error", c.error.map(JSONText.string) ?? .null)]).description)
+                               ("progress", .string(progress.trimmingCharacters(in: .whitespaces))), ("error", c.error.map(JSONText.string) ?? .null),
+                               ("slurm", task.map(JSONText.string) ?? .null)]).description)
       } else {
-        print("\(c.run)/seed_\(c.seed): \(c.status)\(progress)\(c.error.map { " (\($0))" } ?? "")")
+        print("\(c.run)/seed_\(c.seed): \(c.status)\(progress)\(task.map { " [slurm task \(i): \($0)]" } ?? "")\(c.error.map { " (\($0))" } ?? "")")
       }
     }
     if !json {
       print(counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ") + " of \(manifest.cells.count) cells (sweep file \(manifest.specPath))")
-      if let jobs = try? Data(contentsOf: root.appendingPathComponent("slurm/jobs.json")),
-         let ids = try? JSONSerialization.jsonObject(with: jobs) as? [String: String] {
-        print("slurm: job array \(ids["array"] ?? "?"), report job \(ids["report"] ?? "?"): " + Self.squeue([ids["array"], ids["report"]].compactMap { $0 }))
+      if let slurm {
+        var byState: [String: Int] = [:]
+        for s in slurm.tasks.values { byState[s, default: 0] += 1 }
+        let tasks = byState.keys.sorted().map { "\(byState[$0]!) \($0)" }.joined(separator: ", ")
+        print("slurm: job array \(ids["array"]!) (\(tasks.isEmpty ? "no task known" : tasks)), report job \(ids["report"]!) (\(slurm.report ?? "not known"))"
+              + slurm.notes.map { "; \($0)" }.joined())
       }
     }
-  }
-
-  /// `squeue -h -j IDS -o "%i %T"`, or why it could not be asked.
-  static func squeue(_ ids: [String]) -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["squeue", "-h", "-j", ids.joined(separator: ","), "-o", "%i %T"]
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = Pipe()
-    do { try process.run() } catch { return "squeue could not run (\(error))" }
-    process.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    if process.terminationStatus == 127 { return "squeue is not installed here" }
-    return text.isEmpty ? "no longer queued (finished, or failed: see DIR/logs)" : text.replacingOccurrences(of: "\n", with: "; ")
   }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+
+@testable import StitchCLI
+import Stitch
+
+/// `stitch sweep --executor slurm` against a real Slurm: the one-node cluster of scripts/slurm-local (started here
+/// when no node answers). Four cells go through sbatch, slurmctld and slurmd; two of them fail (a Pendulum dataset
+/// evaluated in Hopper-v4), and the report job, run by Slurm after the array, writes a report that marks them.
+/// Without a cluster this test fails: it never passes without having submitted.
+extension SweepCommandTests {
+  static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// Whether `sinfo` shows a usable node; else starts scripts/slurm-local and says what it printed when it fails.
+  static func slurmProblem() -> String? {
+    func nodeState() -> String {
+      SlurmJobStates.run(["sinfo", "-h", "-o", "%t"]).out.split(separator: "\n").first.map(String.init) ?? ""
+    }
+    if ["idle", "mix", "alloc"].contains(nodeState()) { return nil }
+    let start = Process()
+    start.executableURL = repository.appendingPathComponent("scripts/slurm-local")
+    start.arguments = ["start"]
+    // Its output goes to a file, not a pipe: a daemon that kept the pipe open would leave a reader waiting forever.
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-local-\(UUID().uuidString).log")
+    defer { try? FileManager.default.removeItem(at: log) }
+    guard FileManager.default.createFile(atPath: log.path, contents: nil), let handle = try? FileHandle(forWritingTo: log) else {
+      return "cannot write \(log.path)"
+    }
+    start.standardOutput = handle
+    start.standardError = handle
+    do { try start.run() } catch { return "scripts/slurm-local could not run: \(error)" }
+    start.waitUntilExit()
+    try? handle.close()
+    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    if start.terminationStatus != 0 || !["idle", "mix", "alloc"].contains(nodeState()) {
+      return "no Slurm cluster: scripts/slurm-local start exited \(start.terminationStatus):\n\(text)"
+    }
+    return nil
+  }
+
+  @Test func aSweepRunsThroughARealSlurm() throws {
+    guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
+      Issue.record("no stitch executable at \(Self.executable.path): build it with `swift build -c release --build-tests`")
+      return
+    }
+    if let problem = Self.slurmProblem() {
+      Issue.record("this test needs Slurm and could not start it: \(problem)")
+      return
+    }
+    setenv("STITCH_EXECUTABLE", Self.executable.path, 1)
+    unsetenv("STITCH_SBATCH")
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-slurm-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let data = root.appendingPathComponent("pendulum.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: data)
+    let spec = root.appendingPathComponent("slurm.toml")
+    try Data("""
+      algorithms = ["bc"]
+      seeds = [0, 1]
+      steps = 4
+      eval_every = 4
+      eval_episodes = 1
+      [dataset.pendulum-random]
+      file = "\(data)"
+      env = "Pendulum-v1"
+      [dataset.wrong-env]
+      file = "\(data)"
+      env = "Hopper-v4"
+      """.utf8).write(to: spec)
+    let out = root.appendingPathComponent("out")
+    #expect(commandError(["sweep", spec.path, "--out", out.path, "--executor", "slurm", "--throttle", "2"]) == nil)
+    let jobs = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("slurm/jobs.json"))) as! [String: String]
+    let array = try #require(jobs["array"]), report = try #require(jobs["report"])
+    #expect(Int(array) != nil && Int(report) != nil, "sbatch --parsable gave job ids: \(jobs)")
+    // Wait for Slurm to run the array and then the report job (afterany).
+    let deadline = Date().addingTimeInterval(240)
+    var states = SlurmJobStates()
+    while Date() < deadline {
+      states = SlurmJobStates.ask(array: array, report: report)
+      if let r = states.report, !["PENDING", "RUNNING", "CONFIGURING", "COMPLETING"].contains(r) { break }
+      Thread.sleep(forTimeInterval: 1)
+    }
+    #expect(states.report == "COMPLETED", "the report job: \(states)")
+    #expect(states.tasks.count == 4, "\(states)")
+    let manifest = try SweepManifest.load(out)
+    let byRun = Dictionary(grouping: manifest.cells, by: \.run)
+    #expect(byRun["pendulum-random/bc"]?.allSatisfy { $0.status == "finished" } == true, "\(manifest.cells)")
+    #expect(byRun["wrong-env/bc"]?.allSatisfy { $0.status == "failed" && ($0.error ?? "").contains("exit status") } == true, "\(manifest.cells)")
+    for (i, c) in manifest.cells.enumerated() {
+      #expect(states.tasks[i] == (c.status == "finished" ? "COMPLETED" : "FAILED"), "task \(i) of \(c.run)/seed_\(c.seed): \(states.tasks[i] ?? "unknown")")
+      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("logs/\(array)_\(i).out").path))
+    }
+    let text = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+    let rows = text.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| run ") }
+    #expect(rows.contains { $0.contains("| bc | bc | Pendulum-v1 | 2 | 4 |") }, "\(text)")
+    #expect(text.contains("Failed cells (2 of 4") && text.contains("wrong-env/bc/seed_0") && text.contains("wrong-env/bc/seed_1"), "\(text)")
+    #expect(commandError(["sweep", "status", out.path]) == nil)
+  }
+}
