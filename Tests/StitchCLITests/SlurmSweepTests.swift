@@ -97,4 +97,49 @@ extension SweepCommandTests {
     #expect(text.contains("Failed cells (2 of 4") && text.contains("wrong-env/bc/seed_0") && text.contains("wrong-env/bc/seed_1"), "\(text)")
     #expect(commandError(["sweep", "status", out.path]) == nil)
   }
+
+  /// The sweep file's [slurm] section reaches the array script; the command's flags override it; its mistakes are
+  /// reported with the file's others.
+  @Test func theSweepFilesSlurmSectionReachesTheScript() throws {
+    let base = """
+      algorithms = ["bc"]
+      seeds = [0]
+      steps = 4
+      [dataset.d]
+      file = "/x.hdf5"
+      env = "Pendulum-v1"
+
+      """
+    let spec = try SweepSpec.parse(base + """
+      [slurm]
+      partition = "cpu"
+      time = "01:00:00"
+      throttle = 3
+      cpus_per_task = 2
+      sbatch = ["--mem=4G"]
+      """)
+    #expect(spec.slurm.partition == "cpu" && spec.slurm.account == nil && spec.slurm.time == "01:00:00" && spec.slurm.throttle == 3
+            && spec.slurm.cpusPerTask == 2 && spec.slurm.sbatchLines == ["--mem=4G"], "\(spec.slurm)")
+    let script = SweepRunCommand.slurmArrayScript(spec: "/s.toml", root: URL(fileURLWithPath: "/o"), cells: 5,
+                                                  options: SlurmOptions(partition: "gpu", account: nil, time: spec.slurm.time, throttle: 3,
+                                                                        cpusPerTask: spec.slurm.cpusPerTask, extra: spec.slurm.sbatchLines),
+                                                  executable: "/bin/stitch")
+    for line in ["#SBATCH --array=0-4%3", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --mem=4G"] {
+      #expect(script.contains(line + "\n"), "\(line) missing from:\n\(script)")
+    }
+    #expect(SweepRunCommand.arguments(spec.cells[0], sweep: spec, root: URL(fileURLWithPath: "/o"), lanes: 2).suffix(4) == ["--lanes", "2", "--dataset", "/x.hdf5"])
+    do {
+      _ = try SweepSpec.parse(base + """
+        [slurm]
+        throttle = 0
+        cpus_per_task = "two"
+        colour = "red"
+        sbatch = "--mem=4G"
+        """)
+      Issue.record("a bad [slurm] section parsed")
+    } catch let e as SweepError {
+      #expect(e.problems.count == 4, "\(e.problems)")
+      #expect(e.description.contains("throttle must be a positive integer") && e.description.contains("unknown key colour"), "\(e)")
+    }
+  }
 }

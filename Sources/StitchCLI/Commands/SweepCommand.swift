@@ -64,7 +64,10 @@ struct SweepRunCommand: ParsableCommand {
       throw ValidationError("two cells share the folder \(c.run)/seed_\(c.seed): a grid lists one value twice")
     }
     let executablePath = URL(fileURLWithPath: ProcessInfo.processInfo.environment["STITCH_EXECUTABLE"] ?? "/proc/self/exe").resolvingSymlinksInPath().path
-    let slurm = SlurmOptions(partition: partition, account: account, time: time, throttle: throttle, extra: sbatchLines)
+    // The command's flags override the sweep file's [slurm] section.
+    let slurm = SlurmOptions(partition: partition ?? sweep.slurm.partition, account: account ?? sweep.slurm.account,
+                             time: time ?? sweep.slurm.time, throttle: throttle ?? sweep.slurm.throttle,
+                             cpusPerTask: sweep.slurm.cpusPerTask, extra: sweep.slurm.sbatchLines + sbatchLines)
     guard ["local", "slurm"].contains(executor) else { throw ValidationError("--executor must be local or slurm, got '\(executor)'") }
     if executor == "local", partition != nil || account != nil || time != nil || throttle != nil || !sbatchLines.isEmpty {
       throw ValidationError("--partition, --account, --time, --throttle and --sbatch-line are Slurm settings; add --executor slurm")
@@ -76,7 +79,8 @@ struct SweepRunCommand: ParsableCommand {
         print(Self.slurmArrayScript(spec: URL(fileURLWithPath: spec).path, root: root, cells: cells.count, options: slurm, executable: executablePath))
         print(Self.slurmReportScript(spec: URL(fileURLWithPath: spec).path, root: root, options: slurm, executable: executablePath))
       }
-      for c in cells { print("\(c.run)/seed_\(c.seed): stitch " + Self.arguments(c, sweep: sweep, root: root).joined(separator: " ")) }
+      let lanes = executor == "slurm" ? sweep.slurm.cpusPerTask : 1
+      for c in cells { print("\(c.run)/seed_\(c.seed): stitch " + Self.arguments(c, sweep: sweep, root: root, lanes: lanes).joined(separator: " ")) }
       return
     }
     // FNV-1a of the file's text: another sweep file (or an edited one) is another sweep.
@@ -239,7 +243,9 @@ struct SweepRunCommand: ParsableCommand {
     let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", "1"] : Self.arguments(c, sweep: sweep, root: root)
+    let lanes = String(sweep.slurm.cpusPerTask)
+    process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", lanes]
+      : Self.arguments(c, sweep: sweep, root: root, lanes: sweep.slurm.cpusPerTask)
     try process.run()
     process.waitUntilExit()
     let status = process.terminationStatus
@@ -296,10 +302,10 @@ struct SweepRunCommand: ParsableCommand {
   }
 
   /// The `stitch train` arguments of a cell.
-  static func arguments(_ c: SweepSpec.Cell, sweep: SweepSpec, root: URL) -> [String] {
+  static func arguments(_ c: SweepSpec.Cell, sweep: SweepSpec, root: URL, lanes: Int = 1) -> [String] {
     var a = ["train", "--algo", c.algorithm, "--env", c.dataset.environment, "--steps", String(sweep.steps), "--seeds", String(c.seed),
              "--out", root.appendingPathComponent(c.run).path, "--eval-every", String(sweep.evaluationInterval),
-             "--eval-episodes", String(sweep.evaluationEpisodes), "--lanes", "1"]
+             "--eval-episodes", String(sweep.evaluationEpisodes), "--lanes", String(lanes)]
     if !AlgorithmRegistry.isOnline(AlgorithmRegistry.named(c.algorithm)!) || c.algorithm == "rlpd" { a += ["--dataset", c.dataset.file] }
     if sweep.preset { a += ["--preset", c.dataset.name] }
     for s in c.settings { a += ["--set", s] }

@@ -11,7 +11,7 @@ extension SweepRunCommand {
   static func slurmArrayScript(spec: String, root: URL, cells: Int, options: SlurmOptions, executable: String) -> String {
     var lines = ["#!/bin/bash", "#SBATCH --job-name=stitch-sweep",
                  "#SBATCH --array=0-\(cells - 1)" + (options.throttle.map { "%\($0)" } ?? ""),
-                 "#SBATCH --cpus-per-task=1", "#SBATCH --output=\(root.appendingPathComponent("logs").path)/%A_%a.out"]
+                 "#SBATCH --cpus-per-task=\(options.cpusPerTask)", "#SBATCH --output=\(root.appendingPathComponent("logs").path)/%A_%a.out"]
     if let p = options.partition { lines.append("#SBATCH --partition=\(p)") }
     if let a = options.account { lines.append("#SBATCH --account=\(a)") }
     if let t = options.time { lines.append("#SBATCH --time=\(t)") }
@@ -54,12 +54,14 @@ extension SweepRunCommand {
   }
 }
 
-/// Slurm settings of a sweep (`--partition`, `--account`, `--time`, `--throttle`, `--sbatch-line`).
+/// Slurm settings of a sweep (`--partition`, `--account`, `--time`, `--throttle`, `--sbatch-line`, over the sweep
+/// file's `[slurm]` section, which alone sets `cpus_per_task`).
 struct SlurmOptions {
   var partition: String?
   var account: String?
   var time: String?
   var throttle: Int?
+  var cpusPerTask = 1
   var extra: [String] = []
 }
 

@@ -19,8 +19,18 @@ import StitchTensor
 /// "iql.expectile" = [0.7, 0.9]   # ALGO.key: that algorithm's cells only; a bare key applies to every algorithm
 /// "iql.beta" = "uniform(1, 10, 4)"   # random search (also log-uniform), from `search_seed`
 /// ```
-/// The file is flat TOML (`FlatTOML`) in `[dataset.NAME]` and `[grid]` sections; anything else is an error naming
-/// its line.
+/// An optional `[slurm]` section holds `--executor slurm`'s settings (the command's flags override each):
+/// ```toml
+/// [slurm]
+/// partition = "cpu"
+/// account = "rl-lab"
+/// time = "04:00:00"          # per cell
+/// throttle = 8               # at most 8 array tasks at once (%8)
+/// cpus_per_task = 2          # each cell trains with 2 lanes on 2 cores
+/// sbatch = ["--mem=8G", "--qos=normal"]   # extra #SBATCH lines
+/// ```
+/// The file is flat TOML (`FlatTOML`) in `[dataset.NAME]`, `[grid]` and `[slurm]` sections; anything else is an
+/// error naming its line.
 public struct SweepSpec: Sendable, Equatable {
   public struct DatasetEntry: Sendable, Equatable {
     public var name, file, environment: String
@@ -38,8 +48,17 @@ public struct SweepSpec: Sendable, Equatable {
     }
   }
 
+  /// The `[slurm]` section.
+  public struct SlurmSection: Sendable, Equatable {
+    public var partition, account, time: String?
+    public var throttle: Int?
+    public var cpusPerTask = 1
+    public var sbatchLines: [String] = []
+  }
+
   public var algorithms: [String]
   public var seeds: [UInt64]
+  public var slurm = SlurmSection()
   public var steps: Int
   public var evaluationInterval = 5000
   public var evaluationEpisodes = 10
@@ -63,6 +82,7 @@ public struct SweepSpec: Sendable, Equatable {
     }
     var problems: [String] = []
     var top: [String: ConfigValue] = [:], datasets: [DatasetEntry] = [], grid: [(String?, String, [String])] = []
+    var slurm = SlurmSection()
     for s in sections {
       let pairs: [(String, ConfigValue)]
       do { pairs = try FlatTOML.parse(s.text) } catch let e as FlatTOML.ParseError {
@@ -94,8 +114,24 @@ public struct SweepSpec: Sendable, Equatable {
           }
           grid.append((parts.count == 2 ? parts[0] : nil, parts.count == 2 ? parts[1] : k, values))
         }
+      } else if s.name == "slurm" {
+        for (k, v) in pairs {
+          switch (k, v) {
+          case ("partition", .string(let x)): slurm.partition = x
+          case ("account", .string(let x)): slurm.account = x
+          case ("time", .string(let x)): slurm.time = x
+          case ("throttle", .number(let x)) where x >= 1 && x == x.rounded(): slurm.throttle = Int(x)
+          case ("cpus_per_task", .number(let x)) where x >= 1 && x == x.rounded(): slurm.cpusPerTask = Int(x)
+          case ("sbatch", .array(let a)):
+            for e in a { if case .string(let line) = e { slurm.sbatchLines.append(line) } else { problems.append("[slurm] sbatch lists strings, got \(e)") } }
+          case ("partition", _), ("account", _), ("time", _): problems.append("[slurm] \(k) must be a string")
+          case ("throttle", _), ("cpus_per_task", _): problems.append("[slurm] \(k) must be a positive integer")
+          case ("sbatch", _): problems.append("[slurm] sbatch must be an array of strings, e.g. [\"--mem=4G\"]")
+          default: problems.append("[slurm]: unknown key \(k) (known: partition, account, time, throttle, cpus_per_task, sbatch)")
+          }
+        }
       } else {
-        problems.append("unknown section [\(s.name)] (known: [dataset.NAME], [grid])")
+        problems.append("unknown section [\(s.name)] (known: [dataset.NAME], [grid], [slurm])")
       }
     }
     func strings(_ key: String) -> [String]? {
@@ -126,6 +162,7 @@ public struct SweepSpec: Sendable, Equatable {
     spec.evaluationInterval = integer("eval_every") ?? 5000
     spec.evaluationEpisodes = integer("eval_episodes") ?? 10
     if case .bool(true)? = top["preset"] { spec.preset = true }
+    spec.slurm = slurm
     return spec
   }
 
