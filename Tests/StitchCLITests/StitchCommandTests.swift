@@ -484,6 +484,8 @@ import FoundationXML
     #expect { _ = try ReportCommand.table(paths, published: corl.path, format: "markdown") } throws: { "\($0)".contains("must name the columns") }
     #expect { _ = try ReportCommand.table(paths + [paths[0]], published: nil, format: "markdown") } throws: { "\($0)".contains("two runs are iql on hopper-medium") }
     #expect(commandError(["report", paths[0], "--csv"])?.contains("add --table") == true)
+    // --reference (the name) is --published.
+    #expect(commandError(["report", paths[0], "--reference", corl.path])?.contains("--published adds published rows to the --table") == true)
   }
 }
 

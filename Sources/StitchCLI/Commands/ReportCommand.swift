@@ -38,7 +38,8 @@ struct ReportCommand: ParsableCommand {
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
   @Flag(help: "Print the runs as the papers do instead: one row per dataset (last and best), one column per algorithm, and the average over datasets.") var table = false
   @Flag(help: "With --table: CSV instead of Markdown.") var csv = false
-  @Option(help: ArgumentHelp("With --table: published scores to print beside Stitch's (CSV with columns dataset,algorithm,score, e.g. CORL's table).", valueName: "FILE"))
+  @Option(name: [.customLong("published"), .customLong("reference")],
+          help: ArgumentHelp("With --table: published scores to print beside Stitch's (CSV with columns dataset,algorithm,score, e.g. CORL's table); --reference is the same option.", valueName: "FILE"))
   var published: String?
   @Option(help: ArgumentHelp("Also write one self-contained HTML page to FILE: the tables and every run's learning curve (seeds thin, mean thick).", valueName: "FILE"))
   var html: String?
