@@ -151,7 +151,7 @@ struct SweepRunCommand: ParsableCommand {
         try manifest.write()
       }
       if StopSignal.isRequested { for r in running where r.process.isRunning { kill(r.process.processIdentifier, SIGINT) } }
-      Thread.sleep(forTimeInterval: 0.5)
+      Thread.sleep(forTimeInterval: 0.1)
       for r in running where !r.process.isRunning {
         try? r.log.close()
         let ok = r.process.terminationStatus == 0
