@@ -484,8 +484,6 @@ import FoundationXML
     #expect { _ = try ReportCommand.table(paths, published: corl.path, format: "markdown") } throws: { "\($0)".contains("must name the columns") }
     #expect { _ = try ReportCommand.table(paths + [paths[0]], published: nil, format: "markdown") } throws: { "\($0)".contains("two runs are iql on hopper-medium") }
     #expect(commandError(["report", paths[0], "--csv"])?.contains("add --table") == true)
-    // --reference (the name) is --published.
-    #expect(commandError(["report", paths[0], "--reference", corl.path])?.contains("--published adds published rows to the --table") == true)
   }
 }
 
@@ -568,6 +566,10 @@ import FoundationXML
     #expect(config.contains("\"q_weight\" : 2.5"), "the grid value reached the run")
     let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
     #expect(report.split(separator: "\n").count == 5)
+    // `stitch report SWEEP` stands for the sweep's runs.
+    #expect(ReportCommand.expandingSweeps([out.path, "/elsewhere/run"]) == ["bc", "td3bc,q_weight=1", "td3bc,q_weight=2.5"].map { out.appendingPathComponent("pendulum-random/\($0)").path } + ["/elsewhere/run"])
+    let table = try ReportCommand.table(ReportCommand.expandingSweeps([out.path]), published: nil, format: "markdown")
+    #expect(table.contains("| dataset | bc | td3bc,q_weight=1 | td3bc,q_weight=2.5 |"), "grid points are columns of their own: \(table)")
     // Again: every cell is finished, none is trained again.
     let before = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent("pendulum-random/bc/seed_0/summary.json").path)[.modificationDate] as! Date
     #expect(commandError(["sweep", spec.path, "--out", out.path]) == nil)

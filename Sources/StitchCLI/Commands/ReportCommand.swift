@@ -9,7 +9,8 @@ struct ReportCommand: ParsableCommand {
     commandName: "report",
     abstract: "Summarise training runs as a Markdown table (final normalized score mean ± std over seeds).",
     discussion: """
-      Each RUN is a folder made by `stitch train --out RUN` (holding seed_K/summary.json) or one seed's folder.
+      Each RUN is a folder made by `stitch train --out RUN` (holding seed_K/summary.json), one seed's folder, or
+      a sweep's folder (`stitch sweep --out DIR`), which stands for every run of the sweep.
       Columns: run, algorithm, environment, seeds, steps reached (minimum over seeds), final normalized score
       (mean ± population std over seeds, the last evaluation of each), best evaluation's score (mean over seeds),
       the per-seed final scores, and wall-clock minutes (mean per seed). A seed without a summary (still
@@ -26,6 +27,7 @@ struct ReportCommand: ParsableCommand {
       and the final score minus the start, each mean ± std over seeds.
       Example:
         stitch report runs/table/hopper-medium/*
+        stitch report runs/sweeps/hopper-table --table --csv        # every run of a sweep, as the papers print it
         stitch report --plot runs/table/halfcheetah-medium/rebrac
         stitch report runs/table/halfcheetah-medium/* --compare halfcheetah-medium.svg --reference "behaviour policy=41.1"
         stitch report runs/table/hopper-medium/* --html hopper-medium.html   # one page: tables and every curve
@@ -33,13 +35,23 @@ struct ReportCommand: ParsableCommand {
         stitch report runs/table/hopper-medium/* --rank-against "bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3"   # CORL's order
       """)
 
-  @Argument(help: "Run folders.") var runs: [String]
+  @Argument(help: "Run folders, or sweep folders (made by `stitch sweep`: each stands for all its runs).") var folders: [String]
+
+  /// The run folders: each sweep folder (one holding sweep.json) replaced by its cells' runs, in manifest order.
+  var runs: [String] { Self.expandingSweeps(folders) }
+
+  static func expandingSweeps(_ folders: [String]) -> [String] {
+    folders.flatMap { folder -> [String] in
+      guard let manifest = try? SweepManifest.load(URL(fileURLWithPath: folder)) else { return [folder] }
+      var seen = Set<String>()
+      return manifest.cells.map(\.run).filter { seen.insert($0).inserted }.map { URL(fileURLWithPath: folder).appendingPathComponent($0).path }
+    }
+  }
   @Flag(help: "Print one JSON object per run instead of a Markdown table.") var json = false
   @Flag(help: "Also redraw RUN/learning_curve.svg from all of the run's seeds.") var plot = false
   @Flag(help: "Print the runs as the papers do instead: one row per dataset (last and best), one column per algorithm, and the average over datasets.") var table = false
   @Flag(help: "With --table: CSV instead of Markdown.") var csv = false
-  @Option(name: [.customLong("published"), .customLong("reference")],
-          help: ArgumentHelp("With --table: published scores to print beside Stitch's (CSV with columns dataset,algorithm,score, e.g. CORL's table); --reference is the same option.", valueName: "FILE"))
+  @Option(help: ArgumentHelp("With --table: published scores to print beside Stitch's (CSV with columns dataset,algorithm,score, e.g. CORL's table). (The issue's `--reference FILE`; --reference already draws reference lines on --compare plots.)", valueName: "FILE"))
   var published: String?
   @Option(help: ArgumentHelp("Also write one self-contained HTML page to FILE: the tables and every run's learning curve (seeds thin, mean thick).", valueName: "FILE"))
   var html: String?

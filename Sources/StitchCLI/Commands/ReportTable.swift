@@ -4,7 +4,7 @@ import Foundation
 import Stitch
 
 /// `stitch report --table`: the runs as the papers print them (CORL's `results/get_offline_tables_and_plots.py`):
-/// one row per dataset, one column per algorithm, each cell "last" (mean ± std over seeds of each seed's final
+/// one row per dataset, one column per algorithm (per algorithm and grid point for a sweep's cells), each cell "last" (mean ± std over seeds of each seed's final
 /// evaluation) and "best" (the mean over seeds of each seed's best evaluation), then an average row over the
 /// datasets where every algorithm has a cell (CORL's "locomotion average"). `--published FILE` (CSV with columns
 /// dataset,algorithm,score, e.g. CORL's table) adds a row of published scores under each dataset. Markdown, or CSV
@@ -38,7 +38,10 @@ extension ReportCommand {
       guard !finals.isEmpty, let algorithm = summaries.first?.algorithm else { return nil }
       let m = finals.reduce(0, +) / Double(finals.count)
       let sd = (finals.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(finals.count)).squareRoot()
-      return TableCell(dataset: datasetName(root, summaries: summaries), algorithm: algorithm, seeds: finals.count, last: (m, sd),
+      // A sweep's grid cell (folder "td3bc,q_weight=2.5") is its own column, labelled by its folder.
+      let folder = root.lastPathComponent
+      let label = folder.hasPrefix(algorithm + ",") ? folder : algorithm
+      return TableCell(dataset: datasetName(root, summaries: summaries), algorithm: label, seeds: finals.count, last: (m, sd),
                        best: bests.isEmpty ? .nan : bests.reduce(0, +) / Double(bests.count))
     }
   }
