@@ -27,10 +27,13 @@ struct SweepRunCommand: ParsableCommand {
       environments, all reported at once). Running the same command again skips finished cells and resumes
       unfinished ones from their checkpoints; a failed cell is recorded with its log's last lines and the others go
       on; Ctrl-C stops the running cells at a checkpoint. A folder made from another sweep file is refused unless
-      --force.
+      --force. --executor slurm submits one job array (task i = cell i) and a report job after it; a [slurm]
+      section of the sweep file may set partition, account, time, throttle, cpus_per_task and sbatch lines
+      (flags override). scripts/slurm-local start makes a one-node cluster on this machine.
       Example:
         stitch sweep sweeps/hopper-table.toml --out runs/sweeps/hopper-table --jobs 2
         stitch sweep sweeps/hopper-table.toml --out runs/sweeps/hopper-table --dry-run   # the cells and their commands
+        stitch sweep sweeps/hopper-table.toml --out runs/sweeps/hopper-table --executor slurm --throttle 16
       """)
 
   @Argument(help: "The sweep file (TOML).") var spec: String
