@@ -35,7 +35,7 @@ struct ReportCommand: ParsableCommand {
         stitch report runs/table/hopper-medium/* --rank-against "bc=53.5,td3bc=60.4,iql=67.5,cql=59.1,rebrac=102.3"   # CORL's order
       """)
 
-  @Argument(help: "Run folders, or sweep folders (made by `stitch sweep`: each stands for all its runs).") var folders: [String]
+  @Argument(help: ArgumentHelp("Run folders, or sweep folders (made by `stitch sweep`: each stands for all its runs).", valueName: "runs")) var folders: [String]
 
   /// The run folders: each sweep folder (one holding sweep.json) replaced by its cells' runs, in manifest order.
   var runs: [String] { Self.expandingSweeps(folders) }
