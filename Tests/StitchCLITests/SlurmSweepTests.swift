@@ -38,6 +38,15 @@ extension SweepCommandTests {
     return nil
   }
 
+  /// A fresh temporary folder holding a 300-row pendulum-random dataset (seed 3), and that file's path.
+  static func folderWithPendulumData(_ prefix: String) throws -> (URL, String) {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let data = root.appendingPathComponent("pendulum.hdf5").path
+    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: data)
+    return (root, data)
+  }
+
   @Test func aSweepRunsThroughARealSlurm() throws {
     guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
       Issue.record("no stitch executable at \(Self.executable.path): build it with `swift build -c release --build-tests`")
@@ -49,11 +58,8 @@ extension SweepCommandTests {
     }
     setenv("STITCH_EXECUTABLE", Self.executable.path, 1)
     unsetenv("STITCH_SBATCH")
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-slurm-\(UUID().uuidString)")
+    let (root, data) = try Self.folderWithPendulumData("stitch-slurm")
     defer { try? FileManager.default.removeItem(at: root) }
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    let data = root.appendingPathComponent("pendulum.hdf5").path
-    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: data)
     let spec = root.appendingPathComponent("slurm.toml")
     try Data("""
       algorithms = ["bc"]

@@ -535,11 +535,8 @@ import FoundationXML
       return
     }
     setenv("STITCH_EXECUTABLE", Self.executable.path, 1)
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-sweep-\(UUID().uuidString)")
+    let (root, data) = try Self.folderWithPendulumData("stitch-sweep")
     defer { try? FileManager.default.removeItem(at: root) }
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    let data = root.appendingPathComponent("pendulum.hdf5").path
-    try D4RLFile.write(try DatasetMaker.make("pendulum-random", size: 300, seed: 3), to: data)
     let spec = root.appendingPathComponent("small.toml")
     try Data("""
       algorithms = ["bc", "td3bc"]

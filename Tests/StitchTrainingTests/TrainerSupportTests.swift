@@ -72,4 +72,13 @@ import Testing
     #expect(line.contains("95/100 steps  1.0 steps/s"), "\(line)")
     #expect(line.contains("ETA 0:05"), "\(line)")
   }
+
+  /// Slow work (a sweep's cells) is counted per minute or hour, not as "0.0 cells/s".
+  @Test func slowRatesAreShownPerMinuteOrHour() {
+    let p = ProgressReporter(label: "sweep", total: 9, unit: "cells", interactive: false, lineInterval: 0, sink: { _ in })
+    p.done = 3
+    #expect(p.render(at: p.start + 600, note: "").contains("3/9 cells  0.3 cells/min"))
+    #expect(p.render(at: p.start + 36_000, note: "").contains("0.3 cells/h"))
+    #expect(ProgressReporter.rate(2, unit: "steps") == "2.0 steps/s" && ProgressReporter.rate(0, unit: "cells") == "0.0 cells/s")
+  }
 }

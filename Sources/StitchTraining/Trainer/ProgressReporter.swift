@@ -71,7 +71,7 @@ public final class ProgressReporter: @unchecked Sendable {
     let rate = Double(max(0, done - initial)) / elapsed
     let fraction = min(1, Double(done) / Double(total))
     let eta = rate > 0 ? Double(total - done) / rate : .infinity
-    let stats = "\(done)/\(total) \(unit)  \(ProgressReporter.rate(rate)) \(unit)/s  elapsed \(ProgressReporter.clock(elapsed))  ETA \(ProgressReporter.clock(eta))"
+    let stats = "\(done)/\(total) \(unit)  \(ProgressReporter.rate(rate, unit: unit))  elapsed \(ProgressReporter.clock(elapsed))  ETA \(ProgressReporter.clock(eta))"
     let tail = note.isEmpty ? "" : "  \(note)"
     if interactive {
       let width = 24, filled = Int(fraction * Double(width))
@@ -82,6 +82,13 @@ public final class ProgressReporter: @unchecked Sendable {
   }
 
   static func rate(_ r: Double) -> String { r >= 100 ? String(format: "%.0f", r) : String(format: "%.1f", r) }
+
+  /// The rate per second, or per minute or hour where per second would print as 0.0 (a sweep's cells).
+  static func rate(_ r: Double, unit: String) -> String {
+    if r >= 0.05 || r == 0 { return "\(rate(r)) \(unit)/s" }
+    if r * 60 >= 0.05 { return "\(rate(r * 60)) \(unit)/min" }
+    return "\(rate(r * 3600)) \(unit)/h"
+  }
 
   /// Seconds as h:mm:ss or m:ss ("--:--" when unknown).
   public static func clock(_ seconds: Double) -> String {
