@@ -134,6 +134,9 @@ extension SweepCommandTests {
       #expect(script.contains(line + "\n"), "\(line) missing from:\n\(script)")
     }
     #expect(SweepRunCommand.arguments(spec.cells[0], sweep: spec, root: URL(fileURLWithPath: "/o"), lanes: 2).suffix(4) == ["--lanes", "2", "--dataset", "/x.hdf5"])
+    #expect(!SweepRunCommand.arguments(spec.cells[0], sweep: spec, root: URL(fileURLWithPath: "/o")).contains("--checkpoint-every"))
+    let checkpointed = try SweepSpec.parse(base.replacingOccurrences(of: "steps = 4", with: "steps = 4\ncheckpoint_every = 2"))
+    #expect(SweepRunCommand.arguments(checkpointed.cells[0], sweep: checkpointed, root: URL(fileURLWithPath: "/o")).joined(separator: " ").contains("--checkpoint-every 2"))
     do {
       _ = try SweepSpec.parse(base + """
         [slurm]

@@ -310,6 +310,7 @@ struct SweepRunCommand: ParsableCommand {
              "--out", root.appendingPathComponent(c.run).path, "--eval-every", String(sweep.evaluationInterval),
              "--eval-episodes", String(sweep.evaluationEpisodes), "--lanes", String(lanes)]
     if !AlgorithmRegistry.isOnline(AlgorithmRegistry.named(c.algorithm)!) || c.algorithm == "rlpd" { a += ["--dataset", c.dataset.file] }
+    if let every = sweep.checkpointInterval { a += ["--checkpoint-every", String(every)] }
     if sweep.preset { a += ["--preset", c.dataset.name] }
     for s in c.settings { a += ["--set", s] }
     return a

@@ -9,6 +9,7 @@ import StitchTensor
 /// seeds = [0, 1, 2]
 /// steps = 100000
 /// eval_every = 5000        # optional (5000); eval_episodes (10) likewise
+/// checkpoint_every = 10000 # optional (stitch train's default, 50000): how far a stopped cell resumes from
 /// preset = true            # optional: CORL's per-dataset settings (--preset DATASET) for every cell
 ///
 /// [dataset.hopper-medium]
@@ -62,6 +63,8 @@ public struct SweepSpec: Sendable, Equatable {
   public var steps: Int
   public var evaluationInterval = 5000
   public var evaluationEpisodes = 10
+  /// `checkpoint_every`: passed to every cell's `stitch train` when set.
+  public var checkpointInterval: Int?
   public var preset = false
   public var datasets: [DatasetEntry]
   /// Grid axes in file order: (algorithm or nil for all, key, values as `--set` text).
@@ -150,10 +153,11 @@ public struct SweepSpec: Sendable, Equatable {
     let steps = integer("steps")
     if steps == nil { problems.append("steps = N (a positive integer) is required") }
     if datasets.isEmpty { problems.append("at least one [dataset.NAME] section with file and env is required") }
-    let known = ["algorithms", "seeds", "steps", "eval_every", "eval_episodes", "preset", "search_seed"]
+    let known = ["algorithms", "seeds", "steps", "eval_every", "eval_episodes", "checkpoint_every", "preset", "search_seed"]
     for k in top.keys.sorted() where !known.contains(k) { problems.append("unknown key \(k) (known: \(known.joined(separator: ", ")))") }
     if top["eval_every"] != nil, integer("eval_every") == nil { problems.append("eval_every must be a positive integer") }
     if top["eval_episodes"] != nil, integer("eval_episodes") == nil { problems.append("eval_episodes must be a positive integer") }
+    if top["checkpoint_every"] != nil, integer("checkpoint_every") == nil { problems.append("checkpoint_every must be a positive integer") }
     for (algorithm, key, _) in grid where algorithm != nil && !algorithms.contains(algorithm!) {
       problems.append("[grid] \(algorithm!).\(key): \(algorithm!) is not among the algorithms")
     }
@@ -161,6 +165,7 @@ public struct SweepSpec: Sendable, Equatable {
     var spec = SweepSpec(algorithms: algorithms, seeds: seeds, steps: steps!, datasets: datasets, grid: grid)
     spec.evaluationInterval = integer("eval_every") ?? 5000
     spec.evaluationEpisodes = integer("eval_episodes") ?? 10
+    spec.checkpointInterval = integer("checkpoint_every")
     if case .bool(true)? = top["preset"] { spec.preset = true }
     spec.slurm = slurm
     return spec
