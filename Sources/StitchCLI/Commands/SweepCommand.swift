@@ -137,11 +137,9 @@ struct SweepRunCommand: ParsableCommand {
         next += 1
         let c = cells[i], seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
         if Self.finished(seedFolder, steps: sweep.steps) { manifest.cells[i].status = "finished"; continue }
-        let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
         let process = Process()
         process.executableURL = executable
-        process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", "1"]
-          : Self.arguments(c, sweep: sweep, root: root)
+        process.arguments = Self.command(c, sweep: sweep, root: root, lanes: 1)
         let logURL = logs.appendingPathComponent(c.run.replacingOccurrences(of: "/", with: "_") + "_seed_\(c.seed).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
@@ -166,9 +164,7 @@ struct SweepRunCommand: ParsableCommand {
           manifest.cells[r.index].status = "stopped"
         } else {
           manifest.cells[r.index].status = "failed"
-          let tail = ((try? String(contentsOfFile: manifest.cells[r.index].log ?? "", encoding: .utf8)) ?? "")
-            .split(separator: "\n").suffix(3).joined(separator: " / ")
-          manifest.cells[r.index].error = "exit status \(r.process.terminationStatus): \(tail)"
+          manifest.cells[r.index].error = Self.failure(r.process.terminationStatus, log: manifest.cells[r.index].log)
         }
         try manifest.write()
       }
@@ -243,12 +239,9 @@ struct SweepRunCommand: ParsableCommand {
       m.cells[i].error = nil
       if let log { m.cells[i].log = log }
     }
-    let resume = FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    let lanes = String(sweep.slurm.cpusPerTask)
-    process.arguments = resume ? ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", lanes]
-      : Self.arguments(c, sweep: sweep, root: root, lanes: sweep.slurm.cpusPerTask)
+    process.arguments = Self.command(c, sweep: sweep, root: root, lanes: sweep.slurm.cpusPerTask)
     try process.run()
     process.waitUntilExit()
     let status = process.terminationStatus
@@ -257,11 +250,26 @@ struct SweepRunCommand: ParsableCommand {
         m.cells[i].status = "finished"
       } else {
         m.cells[i].status = "failed"
-        let tail = ((try? String(contentsOfFile: m.cells[i].log ?? "", encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
-        m.cells[i].error = "exit status \(status)" + (tail.isEmpty ? "" : ": \(tail)")
+        m.cells[i].error = Self.failure(status, log: m.cells[i].log)
       }
     }
     if status != 0 { throw ExitCode(status) }
+  }
+
+  /// The `stitch` arguments that train a cell: `train --resume` where its seed folder has a checkpoint, else the
+  /// cell's own `train` command.
+  static func command(_ c: SweepSpec.Cell, sweep: SweepSpec, root: URL, lanes: Int) -> [String] {
+    let seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
+    if FileManager.default.fileExists(atPath: seedFolder.appendingPathComponent("checkpoint.safetensors").path) {
+      return ["train", "--resume", seedFolder.path, "--dataset", c.dataset.file, "--lanes", String(lanes)]
+    }
+    return arguments(c, sweep: sweep, root: root, lanes: lanes)
+  }
+
+  /// A failed cell's error: its exit status and its log's last three lines.
+  static func failure(_ status: Int32, log: String?) -> String {
+    let tail = ((try? String(contentsOfFile: log ?? "", encoding: .utf8)) ?? "").split(separator: "\n").suffix(3).joined(separator: " / ")
+    return "exit status \(status)" + (tail.isEmpty ? "" : ": \(tail)")
   }
 
   /// Everything a cell needs, checked for every cell before any starts; all problems reported at once.
@@ -321,136 +329,5 @@ struct SweepRunCommand: ParsableCommand {
     guard let data = try? Data(contentsOf: folder.appendingPathComponent("summary.json")),
           let summary = try? JSONDecoder().decode(RunSummary.self, from: data) else { return false }
     return !summary.stoppedEarly && summary.steps >= steps
-  }
-}
-
-/// `OUT/sweep.json`: the sweep file's hash and path, and every cell's folder, status (pending, running, finished,
-/// failed, stopped), log and error; rewritten atomically at every change.
-struct SweepManifest: Codable {
-  struct Entry: Codable {
-    var run: String
-    var seed: UInt64
-    var status: String
-    var log: String?
-    var error: String?
-  }
-
-  var specHash: String
-  var specPath: String
-  var cells: [Entry]
-  var url: URL? = nil
-
-  enum CodingKeys: String, CodingKey { case specHash = "spec_hash", specPath = "spec_path", cells }
-
-  static func open(_ root: URL, specHash: String, specPath: String, cells: [SweepSpec.Cell], force: Bool) throws -> SweepManifest {
-    let url = root.appendingPathComponent("sweep.json")
-    var previous: [String: Entry] = [:]
-    if let data = try? Data(contentsOf: url) {
-      guard let old = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
-        throw ValidationError("\(url.path) is not a sweep manifest; choose another --out")
-      }
-      if old.specHash != specHash, !force {
-        throw ValidationError("\(root.path) holds the cells of another sweep file (\(old.specPath)); choose another --out, or pass --force to use it")
-      }
-      for e in old.cells { previous["\(e.run)/\(e.seed)"] = e }
-    }
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    var m = SweepManifest(specHash: specHash, specPath: specPath, cells: cells.map { c in
-      var e = previous["\(c.run)/\(c.seed)"] ?? Entry(run: c.run, seed: c.seed, status: "pending")
-      if e.status == "running" { e.status = "stopped" }
-      return e
-    })
-    m.url = url
-    try m.write()
-    return m
-  }
-
-  /// The manifest of the sweep in `root`, as written.
-  static func load(_ root: URL) throws -> SweepManifest {
-    let url = root.appendingPathComponent("sweep.json")
-    guard let data = try? Data(contentsOf: url) else {
-      throw ValidationError("\(root.path) holds no sweep manifest (sweep.json): not a folder made by `stitch sweep`")
-    }
-    guard var m = try? JSONDecoder().decode(SweepManifest.self, from: data) else {
-      throw ValidationError("\(url.path) is not a sweep manifest")
-    }
-    m.url = url
-    return m
-  }
-
-  /// Reads, changes and rewrites the manifest while holding `root/.sweep-lock` (flock, waiting for other holders):
-  /// the tasks of a Slurm array update their own cells at the same time.
-  static func update(_ root: URL, _ change: (inout SweepManifest) -> Void) throws {
-    let path = root.appendingPathComponent(".sweep-lock").path
-    let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    while flock(fd, LOCK_EX) != 0 {
-      guard errno == EINTR else { throw ValidationError("cannot lock \(path): \(String(cString: strerror(errno)))") }
-    }
-    defer { flock(fd, LOCK_UN) }
-    var m = try load(root)
-    change(&m)
-    try m.write()
-  }
-
-  func write() throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try AtomicFile.write(try encoder.encode(self), to: url!)
-  }
-}
-
-/// `stitch sweep status DIR`: each cell's status from the manifest, how far an unfinished one got (its log), and,
-/// for a sweep submitted to Slurm, what `squeue` says of its jobs.
-struct SweepStatusCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "status",
-    abstract: "Show a sweep's cells: finished, running, failed, stopped or pending, and how far each got.",
-    discussion: """
-      Reads DIR/sweep.json (written by `stitch sweep SPEC --out DIR`) and each cell's run folder; for a sweep
-      submitted with --executor slurm, also asks `squeue` about its job array and report job.
-      Example:
-        stitch sweep status runs/sweeps/hopper-table
-        stitch sweep status runs/sweeps/hopper-table --json
-      """)
-
-  @Argument(help: "The sweep's folder (its --out).") var folder: String
-  @Flag(help: "One JSON object per cell.") var json = false
-
-  func run() throws {
-    let root = URL(fileURLWithPath: folder)
-    let manifest = try SweepManifest.load(root)
-    var slurm: SlurmJobStates?
-    var ids: [String: String] = [:]
-    if let jobs = try? Data(contentsOf: root.appendingPathComponent("slurm/jobs.json")),
-       let decoded = try? JSONSerialization.jsonObject(with: jobs) as? [String: String], let array = decoded["array"], let report = decoded["report"] {
-      ids = decoded
-      slurm = SlurmJobStates.ask(array: array, report: report)
-    }
-    var counts: [String: Int] = [:]
-    for (i, c) in manifest.cells.enumerated() {
-      let seedFolder = root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)")
-      let progress = c.status == "finished" ? "" : ReportCommand.unfinishedNote(seedFolder)
-      let task = slurm?.tasks[i]
-      counts[c.status, default: 0] += 1
-      if json {
-        print(JSONText.object([("run", .string(c.run)), ("seed", .integer(Int(c.seed))), ("status", .string(c.status)),
-                               ("progress", .string(progress.trimmingCharacters(in: .whitespaces))), ("error", c.error.map(JSONText.string) ?? .null),
-                               ("slurm", task.map(JSONText.string) ?? .null)]).description)
-      } else {
-        print("\(c.run)/seed_\(c.seed): \(c.status)\(progress)\(task.map { " [slurm task \(i): \($0)]" } ?? "")\(c.error.map { " (\($0))" } ?? "")")
-      }
-    }
-    if !json {
-      print(counts.keys.sorted().map { "\(counts[$0]!) \($0)" }.joined(separator: ", ") + " of \(manifest.cells.count) cells (sweep file \(manifest.specPath))")
-      if let slurm {
-        var byState: [String: Int] = [:]
-        for s in slurm.tasks.values { byState[s, default: 0] += 1 }
-        let tasks = byState.keys.sorted().map { "\(byState[$0]!) \($0)" }.joined(separator: ", ")
-        print("slurm: job array \(ids["array"]!) (\(tasks.isEmpty ? "no task known" : tasks)), report job \(ids["report"]!) (\(slurm.report ?? "not known"))"
-              + slurm.notes.map { "; \($0)" }.joined())
-      }
-    }
   }
 }
