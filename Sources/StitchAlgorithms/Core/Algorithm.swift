@@ -97,6 +97,14 @@ public protocol UsesReturnsToGo {
   var returnsToGoOnline: Bool { get }
 }
 
+/// The configuration of an algorithm whose one online update is a whole environment step's work at high UTD:
+/// WSRL's `update_high_utd` splits its batch into `updatesPerBatch` critic minibatches, then steps the actor once
+/// on the whole batch. `stitch finetune --utd U` sets that key (not the trainer's updates per step) and the batch
+/// defaults to U times the pretrained minibatch.
+public protocol SplitsBatchAcrossCriticSteps {
+  var updatesPerBatch: Int { get }
+}
+
 /// An algorithm that behaves differently in online phases (CORL's Cal-QL turns its calibration off at the switch).
 /// The trainer calls `phaseChanged` before the first step of each phase whose kind differs from the last one's,
 /// and again before the first step after a resume; what the algorithm derives from it must not be checkpointed.

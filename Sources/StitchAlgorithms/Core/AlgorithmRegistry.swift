@@ -6,7 +6,7 @@ import StitchTensor
 public enum AlgorithmRegistry {
   /// Offline algorithms (trained from a dataset).
   public static let offline: [any Algorithm.Type] = [BC.self, TD3BC.self, IQL.self, CQL.self, CalQL.self, ReBRAC.self, SACN.self, EDAC.self,
-                                                    MBPO.self, MOPO.self, MOBILE.self, RAVL.self]
+                                                    MBPO.self, MOPO.self, MOBILE.self, RAVL.self, WSRL.self]
   /// Online algorithms (trained by interacting with the environment).
   public static let online: [any Algorithm.Type] = [SAC.self, RLPD.self]
 

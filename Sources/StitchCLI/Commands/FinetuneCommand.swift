@@ -26,13 +26,16 @@ struct FinetuneCommand: ParsableCommand {
       The run evaluates the pretrained policy at step 0; summary.json and the printed summary add the initial dip
       (lowest score in the first 10% of the online steps minus the step-0 score) and the cumulative regret (mean
       of 1 − score/100 over the evaluations after step 0); `stitch report` tabulates both.
-      Algorithms: td3bc, iql, cql, calql, rebrac, sacn, edac, sac. Cal-QL keeps its calibration online, each
+      Algorithms: td3bc, iql, cql, calql, rebrac, sacn, edac, sac, wsrl. WSRL's recipe is its default (--replay
+      none, --warmup 5000, --utd 4 critic steps per environment step on a batch of 4 × the pretrained 256); Cal-QL keeps its calibration online, each
       online episode bounded by its own returns-to-go (the paper's code); --set calibrate_online=false switches it
       off at the first online step (CORL).
       Example:
         stitch train --algo iql --dataset data/hopper-medium.hdf5 --env Hopper-v4 --steps 100000 --out runs/iql
         stitch finetune runs/iql --online-steps 100000 --out runs/iql-finetune
         stitch finetune runs/cql/seed_0 --online-steps 100000 --replay none --warmup 5000 --utd 4 --out runs/cql-wsrl-style
+        stitch train --algo wsrl --dataset data/hopper-medium.hdf5 --env Hopper-v4 --steps 250000 --out runs/wsrl
+        stitch finetune runs/wsrl --online-steps 100000 --out runs/wsrl-finetune   # WSRL as published
         stitch finetune --resume runs/iql-finetune
       """)
 
@@ -63,7 +66,17 @@ struct FinetuneCommand: ParsableCommand {
   @Flag(help: "Print one JSON object per seed instead of text.") var json = false
 
   /// Algorithms with an online counterpart: their update learns from any transitions, so it goes on online.
-  static let fineTunable: Set<String> = ["td3bc", "iql", "cql", "calql", "rebrac", "sacn", "edac", "sac"]
+  static let fineTunable: Set<String> = ["td3bc", "iql", "cql", "calql", "rebrac", "sacn", "edac", "sac", "wsrl"]
+
+  /// A method's published fine-tuning recipe: the defaults of the options it sets (any option given wins).
+  struct Recipe {
+    var replay: String
+    var warmup: Int
+  }
+
+  /// WSRL (`launch_wsrl_finetune.sh`): no offline data, 5000 warm-up steps with the pretrained policy; its UTD 4 on
+  /// batches of 1024 is the algorithm's own `utd` key and the batch default (`SplitsBatchAcrossCriticSteps`).
+  static let recipes: [String: Recipe] = ["wsrl": Recipe(replay: "none", warmup: 5000)]
 
   /// Settings the reference fine-tuning scripts change at the switch, applied before --set: CORL's IQL steps its
   /// offline cosine actor schedule on through the online phase (PyTorch's schedule is periodic past its end).
@@ -91,6 +104,13 @@ struct FinetuneCommand: ParsableCommand {
     try checkOptions(onlineSteps: onlineSteps)
     let folders = try Self.seedFolders(pretrained, role: "PRETRAINED")
     let type = try Self.algorithm(of: folders, role: "PRETRAINED")
+    if let recipe = Self.recipes[type.id] {
+      var command = self
+      if command.replay == nil { command.replay = recipe.replay }
+      if command.warmup == nil && command.randomWarmup == nil { command.warmup = min(recipe.warmup, onlineSteps) }
+      try command.checkOptions(onlineSteps: onlineSteps)
+      return try withAlgorithm(type, Visitor(command: command, folders: folders, resuming: false))
+    }
     guard Self.fineTunable.contains(type.id) else {
       let why = type.id == "bc" ? "behaviour cloning has no critic or reward to learn from online"
         : "\(type.id)'s updates learn from model rollouts; fine-tuning model-based agents online is not built yet"
@@ -186,7 +206,9 @@ struct FinetuneCommand: ParsableCommand {
   func fineTune<A: Algorithm>(_ type: A.Type, pretrained folders: [URL]) throws {
     let steps = onlineSteps!
     let data = try onlineData()
-    let phase = Phase.online(environmentSteps: steps, updatesPerStep: utd ?? 1,
+    // WSRL's UTD is its own key: one update per environment step, U critic steps inside it.
+    let splitsBatch = A.defaultConfiguration is any SplitsBatchAcrossCriticSteps
+    let phase = Phase.online(environmentSteps: steps, updatesPerStep: splitsBatch ? 1 : utd ?? 1,
                              warmup: warmup.map { .policy(steps: $0) } ?? randomWarmup.map { .random(steps: $0) } ?? Phase.Warmup.none, data: data)
     let root = URL(fileURLWithPath: out!)
     var plans: [(folder: URL, configuration: A.Configuration, options: TrainingOptions)] = []
@@ -221,6 +243,8 @@ struct FinetuneCommand: ParsableCommand {
       options.environment = envID
       options.setPhases([phase])
       options.batchSize = batchSize ?? base.options.batchSize
+      var overrides = self.overrides
+      if splitsBatch, let utd { overrides.append("utd=\(utd)") }
       options.evaluationInterval = evalEvery ?? 5000
       options.evaluationEpisodes = evalEpisodes ?? 10
       options.checkpointInterval = checkpointEvery ?? 10_000
@@ -245,6 +269,13 @@ struct FinetuneCommand: ParsableCommand {
         options.dataset = nil
       }
       let configuration = try ConfigResolver.resolve(base.configuration, presets: Self.onlineSettings[A.id] ?? [], overrides: overrides)
+      if let split = configuration as? any SplitsBatchAcrossCriticSteps {
+        let u = split.updatesPerBatch
+        options.batchSize = batchSize ?? base.options.batchSize * u
+        guard options.batchSize % u == 0 else {
+          throw ValidationError("\(A.id) splits each batch into utd = \(u) critic minibatches; --batch-size \(options.batchSize) is not a multiple of \(u)")
+        }
+      }
       let seedFolder = root.appendingPathComponent("seed_\(options.seed)")
       guard !plans.contains(where: { $0.folder == seedFolder }) else {
         throw ValidationError("two pretrained folders have seed \(options.seed); fine-tune them into different --out folders")
