@@ -94,6 +94,7 @@ import Testing
     ("sac", ["hidden_sizes=[8,8]"]),
     ("calql", ["actor_hidden_sizes=[8,8]", "critic_hidden_sizes=[8,8]", "sampled_actions=3"]),
     ("rlpd", ["hidden_sizes=[8,8]", "critics=3", "utd=2"]),
+    ("wsrl", ["hidden_sizes=[8,8]", "critics=3", "sampled_actions=2", "utd=2"]),
     ("mbpo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
     ("mopo", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2)),
     ("mobile", ModelBasedFixtures.overrides(task: "state-test", observationDim: 3, actionDim: 2) + ["penalty_samples=2"]),
