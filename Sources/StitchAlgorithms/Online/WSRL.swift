@@ -132,8 +132,7 @@ public struct WSRL: Algorithm, AlgorithmState {
   /// reparameterised with `noise` [B·n, |A|]; actions and log π (`forward_policy_and_sample(repeat=n)`).
   static func samples(_ actor: MLP, _ observations: Tensor, n: Int, noise: Tensor) -> (actions: Tensor, logProbs: Tensor) {
     let dist = policy(actor, observations)
-    let rows = n == 1 ? nil : (0..<observations.shape[0]).flatMap { Array(repeating: $0, count: n) }
-    let repeated = rows.map { TanhGaussian(mean: dist.base.mean.gathering(rows: $0), logStd: dist.base.logStd.gathering(rows: $0)) } ?? dist
+    let repeated = TanhGaussian(mean: repeatRows(dist.base.mean, n), logStd: repeatRows(dist.base.logStd, n))
     let u = repeated.base.sample(noise: noise)
     return (u.tanh(), repeated.logProbability(preTanh: u))
   }
@@ -197,7 +196,7 @@ public struct WSRL: Algorithm, AlgorithmState {
     var metrics = try actorAndTemperatureStep(on: batch, actorNoise: draws.actor, temperatureNoise: draws.temperature, samples: 1)
     criticOptimizer.idleStep(&critics)
     metrics["critic_loss"] = criticLoss
-    metrics.merge(QStatistics.of(Tensor.concat(predicted.map { $0.reshaped([$0.count, 1]) }))) { $1 }
+    metrics.merge(QStatistics.of(Tensor(predicted.flatMap(\.scalars)))) { $1 }
     return metrics
   }
 
@@ -221,7 +220,7 @@ public struct WSRL: Algorithm, AlgorithmState {
   /// The actor's loss E[λ·log π(a|s) − minᵢ Qᵢ(s, a)] and the temperature's λ·(H − H̄), H = −E log π(a′|s′) over
   /// `samples` next actions per row (`temperature_loss_fn` samples at the next observations), both from the
   /// parameters before this step; then both Adam steps.
-  mutating func actorAndTemperatureGradients(on batch: Batch, actorNoise: Tensor, temperatureNoise: Tensor, samples: Int) throws
+  func actorAndTemperatureGradients(on batch: Batch, actorNoise: Tensor, temperatureNoise: Tensor, samples: Int) throws
     -> (actor: MLP, temperature: Tensor, metrics: Metrics) {
     let lambda = temperature, critics = self.critics
     var entropyOfActor = Tensor(0)
