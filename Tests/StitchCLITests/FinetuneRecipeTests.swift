@@ -38,5 +38,6 @@ import Testing
     let given = try Self.settings(out + "/seed_0")
     #expect(given.utd == 2 && given.batch == 512 && given.updatesPerStep == 1 && given.warmup == 3 && given.data == "append")
     #expect(finetune(["--utd", "2", "--batch-size", "7"])?.contains("not a multiple of 2") == true)
+    #expect(finetune(["--utd", "2", "--set", "utd=3"])?.contains("give one") == true)
   }
 }

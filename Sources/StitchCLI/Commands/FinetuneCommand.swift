@@ -244,7 +244,12 @@ struct FinetuneCommand: ParsableCommand {
       options.setPhases([phase])
       options.batchSize = batchSize ?? base.options.batchSize
       var overrides = self.overrides
-      if splitsBatch, let utd { overrides.append("utd=\(utd)") }
+      if splitsBatch, let utd {
+        if overrides.contains(where: { $0.split(separator: "=").first.map { $0.trimmingCharacters(in: .whitespaces) } == "utd" }) {
+          throw ValidationError("--utd \(utd) and --set utd=… both set \(A.id)'s critic steps per update; give one")
+        }
+        overrides.append("utd=\(utd)")
+      }
       options.evaluationInterval = evalEvery ?? 5000
       options.evaluationEpisodes = evalEpisodes ?? 10
       options.checkpointInterval = checkpointEvery ?? 10_000
