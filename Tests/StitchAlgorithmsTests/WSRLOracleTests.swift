@@ -131,7 +131,9 @@ import Testing
     let x = Tensor.normal([6, 4], using: &rng)
     let all = e(x).scalars
     let sub = e.selecting(members: [2, 2])
-    #expect(Array(sub(x).scalars[0..<6]) == Array(all[12..<18]))
+    // Equal to round-off: the shared head's product has other shapes for 2 members than for 3, and a backend may
+    // sum in another order for each (oneDNN does; OpenBLAS happens not to).
+    for (s, a) in zip(sub(x).scalars[0..<6], all[12..<18]) { #expect(Swift.abs(s - a) <= 1e-6 * Swift.max(1, Swift.abs(a))) }
     let (_, grad) = try valueWithGradient(at: e) { q in q.selecting(members: [2, 2])(x).sum() }
     let (_, once) = try valueWithGradient(at: e) { q in q.selecting(members: [2])(x).sum() }
     let w = grad.layers[0].weight.scalars, w1 = once.layers[0].weight.scalars

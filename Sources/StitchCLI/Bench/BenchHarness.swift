@@ -123,7 +123,7 @@ enum BenchReport {
     for row in rows {
       Swift.print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
     }
-    Swift.print("machine: " + MachineInfo.current().fields.filter { ["cpu", "openblas_core", "sgemm_driver"].contains($0.0) }.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
+    Swift.print("machine: " + MachineInfo.current().fields.filter { ["cpu", "openblas_core", "sgemm_driver", "sgemm_plan"].contains($0.0) }.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
   }
 
   static func format(_ x: Double) -> String {

@@ -15,13 +15,15 @@ struct MachineInfo {
       ("openblas_core", BLAS.coreName),
       ("openblas_threads", String(BLAS.threads)),
       ("sgemm_driver", BLAS.usesHaswellDriver ? "stitch+haswell-kernel (≥64×64 outputs)" : "cblas"),
+      ("sgemm_plan", BLAS.gemmPlan.description),
+      ("sgemm_backends", GemmBackend.allCases.map { b in b.isAvailable ? "\(b.rawValue) \(b.version)" : "\(b.rawValue) not used (\(b.note))" }.joined(separator: "; ")),
       ("product_lanes", String(ProductLanes.current)),
       ("fma_peak_gflops", BLAS.measuredFMAPeakGFLOPS.map { String(format: "%.1f", $0) } ?? "unknown"),
       ("openblas_config", BLAS.configuration.trimmingCharacters(in: .whitespaces)),
       ("hdf5", HDF5Library.version),
       ("mujoco", MuJoCoLibrary.version),
     ]
-    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC", "STITCH_SGEMM"] {
+    for key in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "STITCH_BLAS_REEXEC", "STITCH_SGEMM", "STITCH_LIBXSMM"] {
       if let value = env[key] { fields.append((key, value)) }
     }
     if let note = BLAS.currentCoreTypeWarning { fields.append(("blas_note", note)) }

@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
       """,
     subcommands: BenchCommand.subcommands)
 
-  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self, BenchCore.self, BenchEnv.self, BenchSamplers.self, BenchTrain.self, BenchData.self, BenchDiffusion.self, BenchDynamics.self] }
+  static var subcommands: [any ParsableCommand.Type] { [BenchSgemm.self, BenchCore.self, BenchEnv.self, BenchSamplers.self, BenchTrain.self, BenchData.self, BenchDiffusion.self, BenchDynamics.self, BenchBackends.self] }
 }
 
 /// Options every benchmark takes.

@@ -134,12 +134,12 @@ enum RunEvaluation {
       let shared = SharedAgent(agent)
       // This thread has the run's lanes, as the trainer's thread had when it evaluated (episodes that run on
       // other threads use 1 there and here).
-      let result = try ProductLanes.with(trainer.options.productLanes ?? 1) {
+      let result = try ProductLanes.with(plan: trainer.options.recordedSgemmPlan) { try ProductLanes.with(trainer.options.productLanes ?? 1) {
         try PolicyEvaluation.run(env, episodes: episodes, seed: seed) { obs in
           var unused = RandomStream(seed: 0)
           return scaling.toEnvironment(shared.agent.act(Tensor(shape: [1, obs.count], scalars: normalizer(obs)), exploring: false, rng: &unused).scalars)
         }
-      }
+      } }
       return (result, seed)
     }
   }

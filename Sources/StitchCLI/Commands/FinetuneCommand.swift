@@ -296,7 +296,7 @@ struct FinetuneCommand: ParsableCommand {
     }
     for folder in occupied { try FileManager.default.removeItem(at: folder) }
     let lanesPerSeed = try ProductLanesOption.resolve(lanes, concurrentRuns: min(plans.count, ProcessInfo.processInfo.activeProcessorCount))
-    for i in plans.indices { plans[i].options.productLanes = lanesPerSeed }
+    for i in plans.indices { plans[i].options.productLanes = lanesPerSeed; plans[i].options.sgemmPlan = BLAS.gemmPlan.id }
     let work = plans, dataset = loaded?.data
     try execute(A.self, count: work.count, label: "\(A.id) finetune \(environment)", total: steps * work.count, start: 0, curveFolder: root) { i, progress in
       try Trainer<A>(configuration: work[i].configuration, options: work[i].options, folder: work[i].folder).run(dataset: dataset, progress: progress)

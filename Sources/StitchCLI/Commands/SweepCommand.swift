@@ -127,10 +127,16 @@ struct SweepRunCommand: ParsableCommand {
     let logs = root.appendingPathComponent("logs")
     try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
     StopSignal.install()
-    let progress = ProgressReporter(label: "sweep \(URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent)", total: cells.count, unit: "cells")
+    func done() -> Int { manifest.cells.filter { $0.status == "finished" || $0.status == "failed" }.count }
+    // Cells an earlier invocation finished count as done from the start, so the rate and ETA are this process's
+    // (a resumed sweep at 3 of 6 cells does not claim 3 cells in its first seconds).
+    for (i, c) in cells.enumerated() where Self.finished(root.appendingPathComponent(c.run).appendingPathComponent("seed_\(c.seed)"), steps: sweep.steps) {
+      manifest.cells[i].status = "finished"
+    }
+    let progress = ProgressReporter(label: "sweep \(URL(fileURLWithPath: spec).deletingPathExtension().lastPathComponent)", total: cells.count, unit: "cells",
+                                    startingAt: done())
     var running: [(index: Int, process: Process, log: FileHandle)] = []
     var next = 0
-    func done() -> Int { manifest.cells.filter { $0.status == "finished" || $0.status == "failed" }.count }
     while next < cells.count || !running.isEmpty {
       while !StopSignal.isRequested, running.count < jobs, next < cells.count {
         let i = next

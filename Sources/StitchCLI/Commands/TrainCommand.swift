@@ -149,6 +149,7 @@ struct TrainCommand: ParsableCommand {
     if advantageWeighted != nil { o.weightByAdvantage = true }
     o.randomSteps = min(5000, steps / 5)
     o.productLanes = productLanes
+    o.sgemmPlan = BLAS.gemmPlan.id
     return o
   }
 

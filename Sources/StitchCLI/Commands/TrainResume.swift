@@ -82,10 +82,19 @@ extension TrainCommand {
       throw ValidationError("\(A.id) trains online from its own interaction; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
     }
     let savedOptions = try folders.map { online ? try OnlineTrainer<A>.load(from: $0).options : try OfflineTrainer<A>.load(from: $0).options }
+    for plan in Set(savedOptions.map(\.recordedSgemmPlan.id)) where plan != BLAS.gemmPlan.id {
+      FileHandle.standardError.write(Data("note: resuming under the run's own sgemm plan (\(plan)), not this process's (\(BLAS.gemmPlan.id)): the run's products keep their bits\n".utf8))
+    }
     var data: Dataset? = nil
     var extra: Dataset? = nil
     if !online || mixesDataset {
-      guard let dataset else { throw ValidationError("--dataset is required to resume \(online ? "a run that mixes it into its batches" : "an offline run")") }
+      // Without --dataset, the file the run recorded (its rows and hash are checked below like a given one).
+      let recordedPath = savedOptions.compactMap { $0.dataset?.path }.first.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+      guard let dataset = dataset ?? recordedPath else {
+        let recorded = savedOptions.compactMap { $0.dataset?.path }.first
+        throw ValidationError("--dataset is required to resume \(online ? "a run that mixes it into its batches" : "an offline run")"
+          + (recorded.map { " (the run recorded \($0), which is not there)" } ?? ""))
+      }
       // The dataset loads as the run loaded it: with its own --drop-non-finite (recorded since it was; older runs
       // take the flag as given).
       let recordedDrop = savedOptions.compactMap(\.dropNonFinite)

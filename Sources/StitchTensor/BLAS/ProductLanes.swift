@@ -48,6 +48,7 @@ public enum ProductLanes {
 
   final class State {
     var lanes = 1
+    var plan: GemmPlan?
     var pair: OpaquePointer?
     deinit { if let pair { stitch_pair_destroy(pair) } }
   }
@@ -81,6 +82,24 @@ public enum ProductLanes {
 
   /// Runs `body` with this thread's lanes set to `lanes`, then restores them. Work that spreads over the cores
   /// by other means (sampling chunks, evaluation episodes) runs its pieces with 1.
+  /// This thread's sgemm plan, where it has one (a run's recorded plan, set by the trainer), else nil: the
+  /// process's `BLAS.gemmPlan`. Read once per product, before any split, so a helper lane follows its caller.
+  public static var plan: GemmPlan? {
+    get {
+      guard let p = pthread_getspecific(key) else { return nil }
+      return Unmanaged<State>.fromOpaque(p).takeUnretainedValue().plan
+    }
+    set { state.plan = newValue }
+  }
+
+  /// Runs `body` with this thread's sgemm plan set to `plan` (nil: the process's), then restores the previous one.
+  public static func with<R>(plan: GemmPlan?, _ body: () throws -> R) rethrows -> R {
+    let saved = self.plan
+    self.plan = plan
+    defer { self.plan = saved }
+    return try body()
+  }
+
   public static func with<R>(_ lanes: Int, _ body: () throws -> R) rethrows -> R {
     let saved = current
     current = lanes
@@ -212,15 +231,20 @@ public enum ProductLanes {
   /// C = op(A)·op(B) + β·C for `batch` row-major members (A: m×k, B: k×n, C: m×n each, stored transposed where
   /// asked; m, n, k > 0), split over the calling thread's lanes as described above.
   static func sgemm(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>, _ pc: UnsafeMutablePointer<Float>,
-                    m: Int, n: Int, k: Int, batch: Int, transposeA: Bool, transposeB: Bool, beta: Float) {
+                    m: Int, n: Int, k: Int, batch: Int, transposeA: Bool, transposeB: Bool, beta: Float,
+                    plan: GemmPlan? = nil) {
     let lda = transposeA ? m : k, ldb = transposeB ? k : n
     let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
-    let driver = BLAS.viaDriver(m: m, n: n, k: k)
+    // The backend is chosen for the whole product, before any split, so both halves run the same code.
+    let backend = BLAS.backend(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta, plan: plan)
+    let driver = backend == .openblas && BLAS.viaDriver(m: m, n: n, k: k)
     // Rows i0..<i1 and columns j0..<j1 of member e's output.
     func block(_ e: Int, _ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
       guard i1 > i0 && j1 > j0 else { return }
       let a0 = pa + e * m * k + (transposeA ? i0 : i0 * lda)
       let b0 = pb + e * k * n + (transposeB ? j0 * ldb : j0)
+      if backend != .openblas, stitch_backend_sgemm(backend.code, transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, j1 - j0, k,
+                                                    a0, lda, b0, ldb, beta, pc + e * m * n + i0 * n + j0, n) == 0 { return }
       if driver, stitch_gemm_rowmajor(transposeA ? 1 : 0, transposeB ? 1 : 0, i1 - i0, j1 - j0, k, a0, lda, b0, ldb,
                                       beta, pc + e * m * n + i0 * n + j0, n) == 0 { return }
       cblas_sgemm(CblasRowMajor, ta, tb, Int32(i1 - i0), Int32(j1 - j0), Int32(k), 1, a0, Int32(lda), b0, Int32(ldb),
@@ -238,7 +262,7 @@ public enum ProductLanes {
         return
       }
       if batch == 1, let (axis, at) = split(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                            kernel: driver ? .haswellLike : .current) {
+                                            kernel: backend != .openblas || driver ? .haswellLike : .current) {
         fork { lane in
           switch (axis, lane) {
           case (.rows, 0): block(0, 0, at, 0, n)

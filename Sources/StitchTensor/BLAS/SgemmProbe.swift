@@ -6,15 +6,21 @@ import COpenBLAS
 public final class SgemmProbe: @unchecked Sendable {
   public let m: Int, k: Int, n: Int
   public let transposeA: Bool, transposeB: Bool
+  /// The plan its products run under (nil: the process's `BLAS.gemmPlan`).
+  public var plan: GemmPlan?
+  /// Products per call of `run` (an ensemble's members, one after another on stacked operands).
+  public let batch: Int
   private var a: [Float], b: [Float], c: [Float]
 
   /// Buffers for an (m×k)·(k×n) product (operands stored transposed where asked), filled with a fixed pattern.
-  public init(_ m: Int, _ k: Int, _ n: Int, transposeA: Bool = false, transposeB: Bool = false) {
+  public init(_ m: Int, _ k: Int, _ n: Int, transposeA: Bool = false, transposeB: Bool = false, batch: Int = 1,
+              plan: GemmPlan? = nil) {
     self.m = m; self.k = k; self.n = n
     self.transposeA = transposeA; self.transposeB = transposeB
-    a = (0..<(m * k)).map { Float($0 % 7) * 0.01 }
-    b = (0..<(k * n)).map { Float($0 % 5) * 0.01 }
-    c = [Float](repeating: 0, count: m * n)
+    self.batch = batch; self.plan = plan
+    a = (0..<(batch * m * k)).map { Float($0 % 7) * 0.01 }
+    b = (0..<(batch * k * n)).map { Float($0 % 5) * 0.01 }
+    c = [Float](repeating: 0, count: batch * m * n)
   }
 
   private nonisolated(unsafe) static var cache: [String: SgemmProbe] = [:]
@@ -35,13 +41,16 @@ public final class SgemmProbe: @unchecked Sendable {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
-          ProductLanes.sgemm(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, batch: 1,
-                             transposeA: transposeA, transposeB: transposeB, beta: 0)
+          ProductLanes.sgemm(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, batch: batch,
+                             transposeA: transposeA, transposeB: transposeB, beta: 0, plan: plan)
         }
       }
     }
     return c[0]
   }
+
+  /// The output of the last `run` (tests: backends agree).
+  public var output: [Float] { c }
 }
 
 /// Records the shapes of every sgemm call made while `record` runs (benchmarks: the FLOPs of a training step and

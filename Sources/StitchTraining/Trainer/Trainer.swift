@@ -93,7 +93,12 @@ public struct Trainer<A: Algorithm> {
     let start = Date()
     let savedLanes = ProductLanes.current
     ProductLanes.current = options.productLanes ?? 1
-    defer { ProductLanes.current = savedLanes }
+    let savedPlan = ProductLanes.plan
+    // A resumed run keeps the plan it recorded (none: OpenBLAS alone, what runs before backends used); a new one
+    // runs under its options' plan, else the process's, and records it below.
+    let plan = resume ? options.recordedSgemmPlan : (options.sgemmPlan.flatMap(GemmPlan.init(id:)) ?? BLAS.gemmPlan)
+    ProductLanes.plan = plan
+    defer { ProductLanes.current = savedLanes; ProductLanes.plan = savedPlan }
     if let named = options.phases { try Phase.check(named) }
     let phases = self.phases
     try Phase.check(phases)
@@ -118,6 +123,7 @@ public struct Trainer<A: Algorithm> {
       // Recorded here for library callers; `stitch train` records them with the file's path before it starts.
       if options.dataset == nil { options.dataset = identity(raw) }
       if options.synthetic == nil { options.synthetic = identity(rawSynthetic) }
+      options.sgemmPlan = plan.id
     }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let lock = try RunLock.acquire(folder)

@@ -45,6 +45,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   /// bit-identical run to run only with the same value, so a resumed run keeps it. nil (runs written before it
   /// existed): 1.
   public var productLanes: Int? = nil
+  /// The sgemm plan (`GemmPlan.id`: which library runs which product shape) the run's products ran under. Part of
+  /// the run's identity like `productLanes`: the trainer runs a resumed run under it whatever this process's
+  /// default. nil when a new run starts: the process's `BLAS.gemmPlan`, recorded; nil in a run folder written
+  /// before backends existed: "openblas", what it ran under.
+  public var sgemmPlan: String? = nil
   /// The run's phases (offline updates, online interaction, …; `Phase`). nil: one phase of `steps`, offline or, for
   /// an online algorithm, online after `randomSteps` random steps (every run written before phases existed).
   public var phases: [Phase]? = nil
@@ -65,6 +70,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
   public var pretrained: PretrainedStart? = nil
 
   public init() {}
+
+  /// The plan `sgemmPlan` names (nil or unknown: OpenBLAS alone, what every run before it used).
+  public var recordedSgemmPlan: GemmPlan { sgemmPlan.flatMap(GemmPlan.init(id:)) ?? .openblas }
 
   /// Sets the run's phases and `steps` to their total (the run's length, which `phases` must agree with).
   public mutating func setPhases(_ phases: [Phase]) {
