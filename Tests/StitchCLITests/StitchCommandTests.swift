@@ -208,7 +208,11 @@ func commandError(_ arguments: [String]) -> String? {
     let whole = root.appendingPathComponent("whole").path, split = root.appendingPathComponent("split").path
     #expect(trainError(common + ["--steps", "12", "--seeds", "0,1", "--out", whole]) == nil)
     #expect(trainError(common + ["--steps", "6", "--seeds", "0,1", "--out", split]) == nil)
-    #expect(trainError(["--resume", split, "--dataset", file, "--until", "12"]) == nil)
+    // Without --dataset the run's recorded file is loaded (and checked against its recorded rows and hash).
+    #expect(trainError(["--resume", split, "--until", "12"]) == nil)
+    // The run recorded the sgemm plan it ran under, which a resume keeps.
+    let config = try String(contentsOfFile: "\(split)/seed_0/config.json", encoding: .utf8)
+    #expect(config.contains("\"sgemm_plan\" : \"\(BLAS.gemmPlan.id)\""), "\(config)")
     for seed in [0, 1] {
       let a = try Checkpoint.read(from: URL(fileURLWithPath: "\(whole)/seed_\(seed)/checkpoint.safetensors"))
       let b = try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_\(seed)/checkpoint.safetensors"))
@@ -225,6 +229,9 @@ func commandError(_ arguments: [String]) -> String? {
     #expect(try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_1/checkpoint.safetensors")).metadata["step"] == "14")
     #expect(try Checkpoint.read(from: URL(fileURLWithPath: "\(split)/seed_0/checkpoint.safetensors")).metadata["step"] == "12")
     #expect(trainError(["--resume", root.path, "--dataset", file])?.contains("is not a Stitch run folder") == true)
+    // The recorded file gone and none given: the error names it.
+    try FileManager.default.moveItem(atPath: file, toPath: file + ".moved")
+    #expect(trainError(["--resume", "\(split)/seed_1", "--until", "16"])?.contains("the run recorded \(file), which is not there") == true)
   }
 
   @Test func anExistingRunIsNotReplacedWithoutOverwrite() throws {
