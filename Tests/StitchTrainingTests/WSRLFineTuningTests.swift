@@ -65,6 +65,42 @@ import Testing
     #expect(try TestSupport.runFolderDifferences(whole, split).isEmpty)
   }
 
+  /// WSRL with a share of the dataset in each batch (`--replay mixed`): records, per online update, whether the
+  /// batch's first and last rows are dataset rows.
+  struct OrderRecordingWSRL: Algorithm {
+    typealias Configuration = WSRL.Configuration
+    static let id = "wsrl"
+    static let summary = "WSRL that records where its batch's rows come from"
+    static var defaultConfiguration: Configuration { WSRL.defaultConfiguration }
+    nonisolated(unsafe) static var seen: [(first: Bool, last: Bool)] = []
+    var base: WSRL
+    init(configuration: Configuration, task: TaskSpec, rng: RandomStream) { base = WSRL(configuration: configuration, task: task, rng: rng) }
+    static func inDataset(_ row: ArraySlice<Float>) -> Bool {
+      let d = WSRLFineTuningTests.dataset, od = d.observationDim
+      return (0..<d.count).contains { i in zip(d.observations[(i * od)..<((i + 1) * od)], row).allSatisfy { Swift.abs($0 - $1) < 1e-6 } }
+    }
+    mutating func update(on batch: Batch) throws -> Metrics {
+      let od = batch.observations.shape[1], scalars = batch.observations.scalars
+      Self.seen.append((Self.inDataset(scalars[0..<od]), Self.inDataset(scalars[(scalars.count - od)...])))
+      return try base.update(on: batch)
+    }
+    func act(_ observations: Tensor, exploring: Bool, rng: inout RandomStream) -> Tensor { base.act(observations, exploring: exploring, rng: &rng) }
+    func store(into checkpoint: inout Checkpoint) { base.store(into: &checkpoint) }
+    mutating func restore(from checkpoint: Checkpoint) throws { try base.restore(from: checkpoint) }
+  }
+
+  /// With mixed replay the batch holds the online rows first and the dataset's after them, as WSRL's
+  /// `concatenate_batches([online_batch, offline_batch])` before `update_high_utd` slices it across critic steps.
+  @Test func mixedReplayPutsTheOnlineRowsFirst() throws {
+    let run = FileManager.default.temporaryDirectory.appendingPathComponent("stitch-wsrl-order-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: run) }
+    OrderRecordingWSRL.seen = []
+    let o = options([.online(environmentSteps: 8, updatesPerStep: 1, warmup: .policy(steps: 4), data: .mixed(datasetFraction: 0.5))], batch: 16)
+    _ = try Trainer<OrderRecordingWSRL>(configuration: Self.small, options: o, folder: run).run(dataset: Self.dataset)
+    #expect(OrderRecordingWSRL.seen.count >= 4)
+    #expect(OrderRecordingWSRL.seen.allSatisfy { !$0.first && $0.last }, "\(OrderRecordingWSRL.seen)")
+  }
+
   /// A batch the online update cannot split into `utd` minibatches is refused with the reason.
   @Test func anIndivisibleBatchIsRefused() throws {
     var agent = WSRL(configuration: Self.small, task: TaskSpec(id: "t", observationDim: 3, actionDim: 1), rng: RandomStream(seed: 0))

@@ -101,6 +101,10 @@ public protocol UsesReturnsToGo {
 /// WSRL's `update_high_utd` splits its batch into `updatesPerBatch` critic minibatches, then steps the actor once
 /// on the whole batch. `stitch finetune --utd U` sets that key (not the trainer's updates per step) and the batch
 /// defaults to U times the pretrained minibatch.
+///
+/// With `--replay mixed` such a batch holds the replay buffer's rows first and the dataset's after them, as WSRL's
+/// `finetune.py` concatenates `[online_batch, offline_batch]` before `update_high_utd` slices it: the first critic
+/// steps see online rows, the last ones offline rows (the other algorithms take the dataset's rows first).
 public protocol SplitsBatchAcrossCriticSteps {
   var updatesPerBatch: Int { get }
 }

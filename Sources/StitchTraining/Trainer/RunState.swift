@@ -211,6 +211,9 @@ struct RunState<A: Algorithm> {
       for _ in 0..<updatesPerStep {
         switch data {
         case .replay: buffer.sample(into: &batch, using: &batches)
+        case .mixed(let fraction) where A.defaultConfiguration is any SplitsBatchAcrossCriticSteps:
+          // Online rows first, as WSRL slices its batch across critic steps (`SplitsBatchAcrossCriticSteps`).
+          MixedSource(first: buffer, second: datasetSampler!, firstFraction: 1 - fraction).sample(into: &batch, using: &batches)
         case .mixed(let fraction):
           MixedSource(first: datasetSampler!, second: buffer, firstFraction: fraction).sample(into: &batch, using: &batches)
         case .append:
