@@ -84,7 +84,7 @@ public enum GemmPlan: Equatable, Sendable {
     if transposeA && transposeB { return .openblas }
     let size = m * n * k
     if transposeB { return n > 1 && (n <= 64 || k <= 64) ? .onednn : .openblas }
-    if transposeA { return size <= 1 << 26 ? .libxsmm : .onednn }
+    if transposeA { return size <= 1 << 26 ? .libxsmm : .openblas }
     return size <= 1 << 28 ? .libxsmm : .openblas
   }
 
@@ -127,7 +127,7 @@ public enum GemmPlan: Equatable, Sendable {
     switch self {
     case .openblas: return "openblas"
     case .only(let backend): return "\(backend.rawValue) (where it accepts the product; the rest openblas)"
-    case .measured: return "measured rule: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, larger TN and NT with n or k ≤ 64 → onednn, the rest openblas"
+    case .measured: return "measured rule: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, NT with n or k ≤ 64 → onednn, the rest openblas"
     }
   }
 }
