@@ -133,12 +133,7 @@ struct BenchBackends: ParsableCommand {
       let task = TaskSpec(id: A.id == "sac" ? "Hopper-v4" : "HalfCheetah-v4", observationDim: od, actionDim: ad)
       let b = A.trainingDefaults.batchSize
       var rng = RandomStream(seed: 1)
-      var batch = Batch(size: b, observationDim: od, actionDim: ad)
-      batch.observations = Tensor.normal([b, od], using: &rng)
-      batch.actions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
-      batch.rewards = Tensor.normal([b, 1], using: &rng)
-      batch.nextObservations = Tensor.normal([b, od], using: &rng)
-      batch.nextActions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
+      let batch = BenchTrain.Measure.randomBatch(size: b, observationDim: od, actionDim: ad, using: &rng)
       var agent = A(configuration: A.defaultConfiguration, task: task, rng: RandomStream(seed: 0))
       _ = try agent.update(on: batch)
       var failure: (any Error)?

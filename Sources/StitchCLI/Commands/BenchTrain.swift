@@ -61,21 +61,24 @@ struct BenchTrain: ParsableCommand {
       FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
+    /// A batch of random rows (normal observations and rewards, uniform actions in [−1, 1]).
+    static func randomBatch(size b: Int, observationDim od: Int, actionDim ad: Int, using rng: inout RandomStream) -> Batch {
+      var batch = Batch(size: b, observationDim: od, actionDim: ad)
+      batch.observations = Tensor.normal([b, od], using: &rng)
+      batch.actions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
+      batch.rewards = Tensor.normal([b, 1], using: &rng)
+      batch.nextObservations = Tensor.normal([b, od], using: &rng)
+      batch.nextActions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
+      return batch
+    }
+
     func visit<A: Algorithm>(_ type: A.Type) throws -> BenchResult {
       // Offline algorithms at HalfCheetah's sizes; online SAC at Hopper's (11 observations, 3 actions).
       let (env, od, ad) = A.id == "sac" ? ("Hopper-v4", 11, 3) : ("HalfCheetah-v4", 17, 6)
       let task = TaskSpec(id: env, observationDim: od, actionDim: ad)
       let b = A.trainingDefaults.batchSize
       var rng = RandomStream(seed: 1)
-      let batches: [Batch] = (0..<16).map { _ in
-        var batch = Batch(size: b, observationDim: od, actionDim: ad)
-        batch.observations = Tensor.normal([b, od], using: &rng)
-        batch.actions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
-        batch.rewards = Tensor.normal([b, 1], using: &rng)
-        batch.nextObservations = Tensor.normal([b, od], using: &rng)
-        batch.nextActions = Tensor.uniform([b, ad], in: -1...1, using: &rng)
-        return batch
-      }
+      let batches: [Batch] = (0..<16).map { _ in Self.randomBatch(size: b, observationDim: od, actionDim: ad, using: &rng) }
       var agent = A(configuration: A.defaultConfiguration, task: task, rng: RandomStream(seed: 0))
       // Warm up (buffer pools, optimizer state), then record the sgemm calls of two updates (delayed actor
       // updates alternate) and halve.
