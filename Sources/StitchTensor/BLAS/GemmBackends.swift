@@ -81,8 +81,9 @@ public enum GemmPlan: Equatable, Sendable {
   /// inner dimension (≤ 64: 256×256×23 193 → 219, 256×12×256 88 → 152); OpenBLAS on square NT products (oneDNN's
   /// 5% bare gain there vanished inside whole updates), single-column NT, TT and the largest products. oneDNN is
   /// faster on the larger TN products too (CQL's weight gradients over 2560 rows: 218 → 245 GFLOP/s, CQL's update
-  /// 1.03–1.06x), but a two-lane resume check failed once under that rule, cause not isolated (benchmarks/RESULTS.md),
-  /// so they stay with OpenBLAS until it is understood.
+  /// 1.03–1.06x), but with them on oneDNN a two-lane resume check of another test fails in parallel test runs (2 of 6,
+  /// never alone): oneDNN 2.6 on that path disturbs products on other threads (benchmarks/RESULTS.md), so they stay
+  /// with OpenBLAS.
   public static func rule(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> GemmBackend {
     if transposeA && transposeB { return .openblas }
     let size = m * n * k
