@@ -142,6 +142,16 @@ import Stitch
     try Data(#"{"algorithm": "sac", "environment": "Custom", "seed": 0, "steps": 10, "evaluations": [[10, 5, null]], "seconds": 1, "stoppedEarly": false}"#.utf8)
       .write(to: folder.appendingPathComponent("summary.json"))
     #expect(throws: ValidationError.self) { _ = try ReportCommand.comparisonPlot(paths + [root.appendingPathComponent("c/sac").path], references: []) }
+    // A seed still training (no summary.json yet) plots as far as its log goes, and its curve says so.
+    let running = root.appendingPathComponent("d/wsrl/seed_0")
+    try FileManager.default.createDirectory(at: running, withIntermediateDirectories: true)
+    try Data(#"{"algorithm": "wsrl", "options": {"environment": "Hopper-v4", "seed": 0, "steps": 100}}"#.utf8)
+      .write(to: running.appendingPathComponent("config.json"))
+    try Data(("{\"step\": 0, \"eval_return\": 900, \"normalized_score\": 30}\n{\"step\": 5, \"critic_loss\": 1}\n"
+      + "{\"step\": 10, \"eval_return\": 300, \"normalized_score\": 10}\n").utf8).write(to: running.appendingPathComponent("metrics.jsonl"))
+    let withRunning = try ReportCommand.comparisonPlot([paths[0], root.appendingPathComponent("d/wsrl").path], references: [])
+    #expect(withRunning.curves.map(\.label) == ["td3bc", "wsrl (1 of 1 in progress)"])
+    #expect(withRunning.curves[1].points.sorted { $0.step < $1.step }.map(\.values) == [[30], [10]])
   }
 }
 

@@ -170,8 +170,13 @@ struct ReportCommand: ParsableCommand {
   /// are plotted when every evaluation of every run has one, returns when none has; a mixture is an error
   /// (the two scales cannot share an axis).
   static func comparisonPlot(_ paths: [String], references: [(label: String, value: Double)]) throws -> LearningCurvePlot {
+    var unfinished: [Int] = []
     let loaded = try paths.map { path -> (name: String, summaries: [RunSummary]) in
-      let (root, summaries, _, _) = try load(path)
+      let (root, finished, missing, hasSeeds) = try load(path)
+      // Seeds still training plot as far as their logs go, so runs in progress can be compared.
+      let running = missing.compactMap { inProgressSummary(hasSeeds ? root.appendingPathComponent($0.name) : root) }
+      unfinished.append(running.count)
+      let summaries = finished + running
       guard summaries.contains(where: { !$0.evaluations.isEmpty }) else {
         throw ValidationError("\(path): no evaluations to plot (no seed has finished its first evaluation)")
       }
@@ -186,7 +191,8 @@ struct ReportCommand: ParsableCommand {
     let curves = loaded.enumerated().map { i, run -> LearningCurvePlot.Curve in
       var byStep: [Double: [Double]] = [:]
       for row in run.summaries.flatMap(\.evaluations) { byStep[row[0], default: []].append(withScore > 0 ? row[2] : row[1]) }
-      let label = short.filter { $0 == short[i] }.count > 1 ? run.name : short[i]
+      let label = (short.filter { $0 == short[i] }.count > 1 ? run.name : short[i])
+        + (unfinished[i] > 0 ? " (\(unfinished[i]) of \(run.summaries.count) in progress)" : "")
       return LearningCurvePlot.Curve(label: label, points: byStep.map { (step: $0.key, values: $0.value) })
     }
     let environments = Set(loaded.flatMap { $0.summaries.map(\.environment) })
@@ -230,6 +236,30 @@ struct ReportCommand: ParsableCommand {
         }
       }
       return (root, summaries, missing, !seedFolders.isEmpty)
+  }
+
+  /// A seed still training (no summary.json) as a summary of the evaluations its metrics.jsonl holds so far, or
+  /// nil when it has logged none. Its environment comes from config.json.
+  static func inProgressSummary(_ folder: URL) -> RunSummary? {
+    guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
+          let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+          let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let options = config["options"] as? [String: Any] else { return nil }
+    var evaluations: [[Double]] = [], last = 0
+    for line in text.split(separator: "\n") {
+      guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let step = (row["step"] as? NSNumber)?.intValue else { continue }
+      last = max(last, step)
+      if let value = (row["eval_return"] as? NSNumber)?.doubleValue {
+        evaluations.append([Double(step), value, (row["normalized_score"] as? NSNumber)?.doubleValue ?? .nan])
+      }
+    }
+    guard !evaluations.isEmpty else { return nil }
+    let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
+    return RunSummary(algorithm: config["algorithm"] as? String ?? "?", environment: options["environment"] as? String ?? "?",
+                      seed: (options["seed"] as? NSNumber)?.uint64Value ?? 0, steps: last, finalReturn: evaluations.last?[1],
+                      finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(), evaluations: evaluations,
+                      seconds: 0, stoppedEarly: true)
   }
 
   /// How far a seed without a summary got, from its own files: " at step S of N, last score X at step E"
