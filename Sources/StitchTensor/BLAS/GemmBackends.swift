@@ -82,8 +82,7 @@ public enum GemmPlan: Equatable, Sendable {
   /// 5% bare gain there vanished inside whole updates), single-column NT, TT and the largest products. oneDNN is
   /// faster on the larger TN products too (CQL's weight gradients over 2560 rows: 218 → 245 GFLOP/s, CQL's update
   /// 1.03–1.06x), but with them on oneDNN a two-lane resume check of another test fails in parallel test runs (2 of 6,
-  /// never alone): oneDNN 2.6 on that path disturbs products on other threads (benchmarks/RESULTS.md), so they stay
-  /// with OpenBLAS.
+  /// never alone), a cross-thread effect whose cause is open (benchmarks/RESULTS.md), so they stay with OpenBLAS.
   public static func rule(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> GemmBackend {
     if transposeA && transposeB { return .openblas }
     let size = m * n * k
