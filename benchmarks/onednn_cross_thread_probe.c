@@ -1,7 +1,8 @@
 // A standalone probe (issue 25): does oneDNN 2.6's dnnl_sgemm on one thread change the bits of products on another?
 // Thread B repeats small NT/TN products and compares each with its result before thread A starts looping a
 // TN 256x256x2560 product. Build: gcc -O2 -o /tmp/onednn_cross_thread_probe benchmarks/onednn_cross_thread_probe.c -ldl -lpthread
-// Result 2026-12-08 (Zen 5, oneDNN 2.6.3, OMP_NUM_THREADS=1): 0 of 200,000 differ for each of four shapes.
+// Result 2026-12-08 (Zen 5, oneDNN 2.6.3, OMP_NUM_THREADS=1): 0 of 200,000 differ for each of four shapes. (Written
+// while a flaky two-lane test was blamed on oneDNN; the cause was OpenBLAS's thread count, benchmarks/RESULTS.md.)
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>

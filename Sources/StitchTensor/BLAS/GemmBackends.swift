@@ -79,15 +79,14 @@ public enum GemmPlan: Equatable, Sendable {
   /// multiply-adds and TN ones up to 2²⁶ (256×23×256 TN 100 → 190 GFLOP/s, 256×256×6 NN 193 → 220, 256³ NN 233 →
   /// 266; TN with k = 2560 and 256-wide outputs drops to 131); oneDNN on A·Bᵀ (NT) products with a narrow output or
   /// inner dimension (≤ 64: 256×256×23 193 → 219, 256×12×256 88 → 152); OpenBLAS on square NT products (oneDNN's
-  /// 5% bare gain there vanished inside whole updates), single-column NT, TT and the largest products. oneDNN is
-  /// faster on the larger TN products too (CQL's weight gradients over 2560 rows: 218 → 245 GFLOP/s, CQL's update
-  /// 1.03–1.06x), but with them on oneDNN a two-lane resume check of another test fails in parallel test runs (2 of 6,
-  /// never alone), a cross-thread effect whose cause is open (benchmarks/RESULTS.md), so they stay with OpenBLAS.
+  /// 5% bare gain there vanished inside whole updates), single-column NT, TT and the largest NN products; oneDNN
+  /// also on TN products above 2²⁶ (CQL's weight gradients over its 2560 sampled-action rows: 218 → 245 GFLOP/s,
+  /// CQL's update 1.03–1.06x).
   public static func rule(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> GemmBackend {
     if transposeA && transposeB { return .openblas }
     let size = m * n * k
     if transposeB { return n > 1 && (n <= 64 || k <= 64) ? .onednn : .openblas }
-    if transposeA { return size <= 1 << 26 ? .libxsmm : .openblas }
+    if transposeA { return size <= 1 << 26 ? .libxsmm : .onednn }
     return size <= 1 << 28 ? .libxsmm : .openblas
   }
 
@@ -130,7 +129,7 @@ public enum GemmPlan: Equatable, Sendable {
     switch self {
     case .openblas: return "openblas"
     case .only(let backend): return "\(backend.rawValue) (where it accepts the product; the rest openblas)"
-    case .measured: return "measured rule: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, NT with n or k ≤ 64 → onednn, the rest openblas"
+    case .measured: return "measured rule: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, larger TN and NT with n or k ≤ 64 → onednn, the rest openblas"
     }
   }
 }

@@ -91,6 +91,10 @@ public struct Trainer<A: Algorithm> {
   public func run(dataset raw: Dataset? = nil, synthetic rawSynthetic: Dataset? = nil, resume: Bool = false,
                   progress: ((Int, String) -> Void)? = nil) throws -> RunSummary {
     let start = Date()
+    // OpenBLAS at one thread, the threading model (README): its own threads change the last bits of a product, and
+    // Debian's build starts with one per core, so a library caller (or a test process) that never set it would
+    // train with bits that depend on when something else in the process did.
+    BLAS.threads = 1
     let savedLanes = ProductLanes.current
     ProductLanes.current = options.productLanes ?? 1
     let savedPlan = ProductLanes.plan
