@@ -51,7 +51,11 @@ import StitchTestSupport
     #expect(plan == .openblas)
     #expect(note?.contains("STITCH_SGEMM=mkl names no sgemm backend") == true)
     #expect(GemmPlan.fromEnvironment([:], cpu: zen5).1 == nil)
-    for p in [GemmPlan.openblas, .measured, .only(.onednn), .only(.libxsmm), .only(.blis)] { #expect(GemmPlan(id: p.id) == p) }
+    for p in [GemmPlan.openblas, .measured, .measuredRule(1), .only(.onednn), .only(.libxsmm), .only(.blis)] { #expect(GemmPlan(id: p.id) == p) }
+    // A run recorded "auto" before rules had versions resumes under version 1; an unknown version is refused.
+    #expect(GemmPlan(id: "auto") == .measuredRule(1) && GemmPlan.measured.id == "auto-v\(GemmPlan.currentRule)")
+    #expect(GemmPlan(id: "auto-v99") == nil)
+    #expect(GemmPlan.rule(m: 256, n: 256, k: 2560, transposeA: true, transposeB: false, version: 1) == .openblas)
     #expect(GemmPlan(id: "mkl") == nil)
   }
 

@@ -76,7 +76,7 @@ import Testing
   }
 
   /// The same under every sgemm backend present (issue 25), for an actor-critic and an ensemble.
-  @Test(arguments: ["openblas", "onednn", "libxsmm", "blis", "auto"]) func resumedEqualsUninterruptedUnderEachBackend(_ plan: String) throws {
+  @Test(arguments: ["openblas", "onednn", "libxsmm", "blis", "auto", "auto-v2"]) func resumedEqualsUninterruptedUnderEachBackend(_ plan: String) throws {
     let chosen = try #require(GemmPlan(id: plan))
     if case .only(let backend) = chosen, !backend.isAvailable { return }  // absent here: nothing to run it on
     for (id, overrides) in [("td3bc", ["hidden_sizes=[32,32]"]), ("edac", ["hidden_sizes=[32,32]", "critics=3"])] {

@@ -82,6 +82,9 @@ extension TrainCommand {
       throw ValidationError("\(A.id) trains online from its own interaction; \(given.joined(separator: ", ")) apply only to offline runs from a dataset")
     }
     let savedOptions = try folders.map { online ? try OnlineTrainer<A>.load(from: $0).options : try OfflineTrainer<A>.load(from: $0).options }
+    if let unknown = savedOptions.compactMap(\.sgemmPlan).first(where: { GemmPlan(id: $0) == nil }) {
+      throw ValidationError("\(folders[0].path) ran under sgemm plan '\(unknown)', which this Stitch does not have (a newer version's?); resuming under another would change its bits")
+    }
     for plan in Set(savedOptions.map(\.recordedSgemmPlan.id)) where plan != BLAS.gemmPlan.id {
       FileHandle.standardError.write(Data("note: resuming under the run's own sgemm plan (\(plan)), not this process's (\(BLAS.gemmPlan.id)): the run's products keep their bits\n".utf8))
     }

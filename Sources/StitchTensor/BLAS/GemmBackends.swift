@@ -49,8 +49,14 @@ public enum GemmPlan: Equatable, Sendable {
   case openblas
   /// Every product that `backend` accepts on it, the rest on OpenBLAS (tests and benchmarks).
   case only(GemmBackend)
-  /// The measured rule of `GemmPlan.rule`, each backend where it is available.
-  case measured
+  /// A version of the measured rule (`GemmPlan.rule`), each backend where it is available. A rule that changes gets
+  /// a new version, and the old one stays, so that runs recorded under it resume with their bits.
+  case measuredRule(Int)
+
+  /// The measured rule's current version. 1 (2026-12-08 01:03–01:45): TN above 2²⁶ on OpenBLAS; 2: on oneDNN.
+  public static let currentRule = 2
+  /// The current measured rule, what `STITCH_SGEMM=auto` and the Zen 5 default give.
+  public static var measured: GemmPlan { .measuredRule(currentRule) }
 
   /// The plan from `STITCH_SGEMM` (`auto`, `openblas`, `onednn`, `libxsmm`, `blis`; `haswell`, which only turns on
   /// Stitch's driver over OpenBLAS's Haswell kernel, `BLAS.usesHaswellDriver`, means OpenBLAS), else the default for this
@@ -82,11 +88,11 @@ public enum GemmPlan: Equatable, Sendable {
   /// 5% bare gain there vanished inside whole updates), single-column NT, TT and the largest NN products; oneDNN
   /// also on TN products above 2²⁶ (CQL's weight gradients over its 2560 sampled-action rows: 218 → 245 GFLOP/s,
   /// CQL's update 1.03–1.06x).
-  public static func rule(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> GemmBackend {
+  public static func rule(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, version: Int = currentRule) -> GemmBackend {
     if transposeA && transposeB { return .openblas }
     let size = m * n * k
     if transposeB { return n > 1 && (n <= 64 || k <= 64) ? .onednn : .openblas }
-    if transposeA { return size <= 1 << 26 ? .libxsmm : .onednn }
+    if transposeA { return size <= 1 << 26 ? .libxsmm : version >= 2 ? .onednn : .openblas }
     return size <= 1 << 28 ? .libxsmm : .openblas
   }
 
@@ -97,7 +103,7 @@ public enum GemmPlan: Equatable, Sendable {
     switch self {
     case .openblas: return .openblas
     case .only(let backend): wanted = backend
-    case .measured: wanted = Self.rule(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+    case .measuredRule(let version): wanted = Self.rule(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, version: version)
     }
     guard wanted != .openblas, available(wanted), wanted.accepts(transposeA: transposeA, transposeB: transposeB, beta: beta)
     else { return .openblas }
@@ -109,14 +115,17 @@ public enum GemmPlan: Equatable, Sendable {
     switch self {
     case .openblas: return "openblas"
     case .only(let backend): return backend.rawValue
-    case .measured: return "auto"
+    case .measuredRule(let version): return version == 1 ? "auto" : "auto-v\(version)"
     }
   }
 
   /// The plan named `id` (`auto`, `openblas`, `onednn`, `libxsmm`, `blis`), or nil.
   public init?(id: String) {
     switch id {
-    case "auto": self = .measured
+    case "auto": self = .measuredRule(1)  // recorded before rules had versions
+    case _ where id.hasPrefix("auto-v"):
+      guard let version = Int(id.dropFirst(6)), (1...Self.currentRule).contains(version) else { return nil }
+      self = .measuredRule(version)
     case "openblas": self = .openblas
     default:
       guard let backend = GemmBackend(rawValue: id) else { return nil }
@@ -129,7 +138,9 @@ public enum GemmPlan: Equatable, Sendable {
     switch self {
     case .openblas: return "openblas"
     case .only(let backend): return "\(backend.rawValue) (where it accepts the product; the rest openblas)"
-    case .measured: return "measured rule: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, larger TN and NT with n or k ≤ 64 → onednn, the rest openblas"
+    case .measuredRule(let version) where version == 1:
+      return "measured rule v1: NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, NT with n or k ≤ 64 → onednn, the rest openblas"
+    case .measuredRule(let version): return "measured rule v\(version): NN ≤ 2^28 and TN ≤ 2^26 → libxsmm, larger TN and NT with n or k ≤ 64 → onednn, the rest openblas"
     }
   }
 }
@@ -165,7 +176,7 @@ extension BLAS {
     switch gemmPlan {
     case .openblas: named = []
     case .only(let backend): named = [backend]
-    case .measured: named = [.onednn, .libxsmm]
+    case .measuredRule: named = [.onednn, .libxsmm]
     }
     return named.filter { !(backendAvailable[$0] ?? false) }.map { "note: sgemm backend \($0.rawValue) not used: \($0.note); its products run on OpenBLAS" }
   }
