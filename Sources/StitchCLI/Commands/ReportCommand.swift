@@ -238,44 +238,38 @@ struct ReportCommand: ParsableCommand {
       return (root, summaries, missing, !seedFolders.isEmpty)
   }
 
-  /// A seed still training (no summary.json) as a summary of the evaluations its metrics.jsonl holds so far, or
-  /// nil when it has logged none. Its environment comes from config.json.
-  static func inProgressSummary(_ folder: URL) -> RunSummary? {
-    guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8),
-          let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
-          let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let options = config["options"] as? [String: Any] else { return nil }
-    var evaluations: [[Double]] = [], last = 0
-    for line in text.split(separator: "\n") {
-      guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-            let step = (row["step"] as? NSNumber)?.intValue else { continue }
-      last = max(last, step)
-      if let value = (row["eval_return"] as? NSNumber)?.doubleValue {
-        evaluations.append([Double(step), value, (row["normalized_score"] as? NSNumber)?.doubleValue ?? .nan])
-      }
-    }
-    guard !evaluations.isEmpty else { return nil }
-    let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
-    return RunSummary(algorithm: config["algorithm"] as? String ?? "?", environment: options["environment"] as? String ?? "?",
-                      seed: (options["seed"] as? NSNumber)?.uint64Value ?? 0, steps: last, finalReturn: evaluations.last?[1],
-                      finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(), evaluations: evaluations,
-                      seconds: 0, stoppedEarly: true)
-  }
-
-  /// How far a seed without a summary got, from its own files: " at step S of N, last score X at step E"
-  /// (metrics.jsonl's last row and last evaluation, config.json's target); empty when it wrote no log.
-  static func unfinishedNote(_ folder: URL) -> String {
-    guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return "" }
-    var step: Int?, lastEvaluation: (step: Int, score: Double?, value: Double)?
+  /// The last step a seed's metrics.jsonl logged and its evaluations so far as [step, return, score (NaN when
+  /// none)], or nil when it has no log or no row with a step.
+  static func loggedEvaluations(_ folder: URL) -> (lastStep: Int, evaluations: [[Double]])? {
+    guard let text = try? String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8) else { return nil }
+    var step: Int?, evaluations: [[Double]] = []
     for line in text.split(separator: "\n") {
       guard let row = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
             let s = (row["step"] as? NSNumber)?.intValue else { continue }
       step = max(step ?? s, s)
       if let value = (row["eval_return"] as? NSNumber)?.doubleValue {
-        lastEvaluation = (s, (row["normalized_score"] as? NSNumber)?.doubleValue, value)
+        evaluations.append([Double(s), value, (row["normalized_score"] as? NSNumber)?.doubleValue ?? .nan])
       }
     }
-    guard let step else { return "" }
+    return step.map { ($0, evaluations) }
+  }
+
+  /// A seed still training (no summary.json) as a summary of the evaluations its metrics.jsonl holds so far, or
+  /// nil when it has logged none or has no config.json.
+  static func inProgressSummary(_ folder: URL) -> RunSummary? {
+    guard let identity = RunFolderIdentity.read(folder), let (last, evaluations) = loggedEvaluations(folder),
+          !evaluations.isEmpty else { return nil }
+    let scores = evaluations.map { $0[2] }.filter { !$0.isNaN }
+    return RunSummary(algorithm: identity.algorithm, environment: identity.environment ?? "?", seed: 0, steps: last,
+                      finalReturn: evaluations.last?[1], finalNormalizedScore: scores.last, bestNormalizedScore: scores.max(),
+                      evaluations: evaluations, seconds: 0, stoppedEarly: true)
+  }
+
+  /// How far a seed without a summary got, from its own files: " at step S of N, last score X at step E"
+  /// (metrics.jsonl's last row and last evaluation, config.json's target); empty when it wrote no log.
+  static func unfinishedNote(_ folder: URL) -> String {
+    guard let (step, evaluations) = loggedEvaluations(folder) else { return "" }
+    let lastEvaluation = evaluations.last.map { (step: Int($0[0]), score: $0[2].isNaN ? nil : $0[2], value: $0[1]) }
     var target = ""
     if let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
        let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

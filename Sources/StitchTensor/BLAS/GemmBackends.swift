@@ -155,9 +155,9 @@ extension BLAS {
     GemmPlan.fromEnvironment(ProcessInfo.processInfo.environment, cpu: cpuDescription()).1
   }
 
-  /// Availability of every backend, looked up once (the loaders run their self-checks on first use).
-  static let backendAvailable: [GemmBackend: Bool] = Dictionary(
-    uniqueKeysWithValues: GemmBackend.allCases.map { ($0, $0.isAvailable) })
+  /// Availability of every backend by its code (openblas 0, onednn 1, libxsmm 2, blis 3), looked up once (the
+  /// loaders run their self-checks on first use); an array, since every product reads it.
+  static let backendAvailable: [Bool] = GemmBackend.allCases.sorted { $0.code < $1.code }.map(\.isAvailable)
 
   /// The backend `plan` (else this thread's, `ProductLanes.plan`, else the process's) gives a product.
   @inline(__always)
@@ -166,7 +166,7 @@ extension BLAS {
     let plan = plan ?? ProductLanes.plan ?? gemmPlan
     if plan == .openblas { return .openblas }
     return plan.backend(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, beta: beta) {
-      backendAvailable[$0] ?? false
+      backendAvailable[Int($0.code)]
     }
   }
 
@@ -178,6 +178,6 @@ extension BLAS {
     case .only(let backend): named = [backend]
     case .measuredRule: named = [.onednn, .libxsmm]
     }
-    return named.filter { !(backendAvailable[$0] ?? false) }.map { "note: sgemm backend \($0.rawValue) not used: \($0.note); its products run on OpenBLAS" }
+    return named.filter { !backendAvailable[Int($0.code)] }.map { "note: sgemm backend \($0.rawValue) not used: \($0.note); its products run on OpenBLAS" }
   }
 }
