@@ -70,7 +70,7 @@ let package = Package(
 
     // MARK: - Unit test bundles
     .testTarget(
-      name: "StitchTensorTests", dependencies: ["StitchTensor", "CGemm", "StitchTestSupport"],
+      name: "StitchTensorTests", dependencies: ["StitchTensor", "CGemm", "COpenBLAS", "StitchTestSupport"],
       resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
     .testTarget(
       name: "StitchEnvironmentsTests", dependencies: ["StitchEnvironments", "StitchTestSupport"],

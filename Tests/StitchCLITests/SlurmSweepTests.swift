@@ -17,23 +17,24 @@ extension SweepCommandTests {
       SlurmJobStates.run(["sinfo", "-h", "-o", "%t"]).out.split(separator: "\n").first.map(String.init) ?? ""
     }
     if ["idle", "mix", "alloc"].contains(nodeState()) { return nil }
-    let start = Process()
-    start.executableURL = repository.appendingPathComponent("scripts/slurm-local")
-    start.arguments = ["start"]
     // Its output goes to a file, not a pipe: a daemon that kept the pipe open would leave a reader waiting forever.
+    // Run by posix_spawn and waitpid, not Foundation's Process: slurm-local's daemons fork away from it, and
+    // Process.waitUntilExit was seen to wait forever on the exited (zombie) script here.
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("slurm-local-\(UUID().uuidString).log")
     defer { try? FileManager.default.removeItem(at: log) }
-    guard FileManager.default.createFile(atPath: log.path, contents: nil), let handle = try? FileHandle(forWritingTo: log) else {
-      return "cannot write \(log.path)"
-    }
-    start.standardOutput = handle
-    start.standardError = handle
-    do { try start.run() } catch { return "scripts/slurm-local could not run: \(error)" }
-    start.waitUntilExit()
-    try? handle.close()
+    let script = repository.appendingPathComponent("scripts/slurm-local").path
+    let command = "'\(script)' start > '\(log.path)' 2>&1"
+    var pid: pid_t = 0
+    let words: [String] = ["/bin/sh", "-c", command]
+    let argv: [UnsafeMutablePointer<CChar>?] = words.map { word -> UnsafeMutablePointer<CChar>? in strdup(word) } + [nil]
+    defer { argv.forEach { free($0) } }
+    guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return "scripts/slurm-local could not run" }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exitCode = (status >> 8) & 0xff
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-    if start.terminationStatus != 0 || !["idle", "mix", "alloc"].contains(nodeState()) {
-      return "no Slurm cluster: scripts/slurm-local start exited \(start.terminationStatus):\n\(text)"
+    if exitCode != 0 || !["idle", "mix", "alloc"].contains(nodeState()) {
+      return "no Slurm cluster: scripts/slurm-local start exited \(exitCode):\n\(text)"
     }
     return nil
   }

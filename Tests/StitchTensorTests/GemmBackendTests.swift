@@ -1,4 +1,5 @@
 import CGemm
+import COpenBLAS
 import Testing
 @testable import StitchTensor
 
@@ -124,6 +125,46 @@ import StitchTestSupport
     #expect(stitch_backend_check_function(offByALittle, &why, 256) == 0)
     let reason = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     #expect(reason.contains("wrong result") && reason.contains("C[3,4]"), "\(reason)")
+    // One that declines every probe (libxsmm with no JIT target for the CPU) would only hand products back.
+    let declinesAll: stitch_sgemm_like = { _, _, _, _, _, _, _, _, _, _, _, _ in 1 }
+    #expect(stitch_backend_check_function(declinesAll, &why, 256) == 0)
+    let none = String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    #expect(none.contains("none of the probe products"), "\(none)")
+  }
+
+  /// A product on a backend splits into the same halves on one lane as on two, so the bits cannot depend on
+  /// whether the library sums a half as it sums the whole (on a CPU where it leaves products to OpenBLAS's
+  /// AVX-512 kernel, they do not: reproduced here with LIBXSMM_TARGET=generic). A backend that is faithful to
+  /// the split on this CPU passes either way; this checks the one-lane halves against a whole computed by hand.
+  @Test func aBackendProductOnOneLaneIsItsTwoHalves() {
+    let (m, n, k) = (300, 40, 129)
+    let a = ProductLanesTests.values(m * k, seed: 31), b = ProductLanesTests.values(k * n, seed: 32)
+    guard let (axis, at) = ProductLanes.split(m: m, n: n, k: k, kernel: .haswellLike) else {
+      Issue.record("300x40x129 should split"); return
+    }
+    #expect(axis == .rows)
+    for backend in Self.others where backend.isAvailable {
+      var whole = [Float](repeating: 0, count: m * n)
+      a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in whole.withUnsafeMutableBufferPointer { pc in
+        ProductLanesTests.withLanes(1) {
+          ProductLanes.sgemm(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, batch: 1,
+                             transposeA: false, transposeB: false, beta: 0, plan: .only(backend))
+        }
+      } } }
+      // The halves by hand, each a product of its own on the same backend.
+      var halves = [Float](repeating: 0, count: m * n)
+      a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in halves.withUnsafeMutableBufferPointer { pc in
+        for (i0, i1) in [(0, at), (at, m)] {
+          let status = stitch_backend_sgemm(backend.code, 0, 0, i1 - i0, n, k, pa.baseAddress! + i0 * k, k,
+                                            pb.baseAddress!, n, 0, pc.baseAddress! + i0 * n, n)
+          if status != 0 {  // declined: OpenBLAS, as the plan would leave it
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(i1 - i0), Int32(n), Int32(k), 1,
+                        pa.baseAddress! + i0 * k, Int32(k), pb.baseAddress!, Int32(n), 0, pc.baseAddress! + i0 * n, Int32(n))
+          }
+        }
+      } } }
+      #expect(whole == halves, "\(backend.rawValue): one lane did not compute the two halves")
+    }
   }
 
   /// A backend that is absent says why in one line; one that is present has a version.

@@ -32,6 +32,9 @@ import Darwin
 /// at multiples of 12 only, its columns at none; SkylakeX keeps rows at multiples of 12 and columns at multiples
 /// of 16 except where the small-kernel decision flips.
 ///
+/// Products on another backend (oneDNN, libxsmm: `GemmPlan`) split into the same halves on one lane as on two,
+/// run one after the other on one lane, so that their bits never depend on how a library's kernels treat a half.
+///
 /// Use it when a thread has a core to spare (one seed on a 2-core machine); the trainer sets it that way.
 /// Never combine it with OpenBLAS threads > 1.
 public enum ProductLanes {
@@ -261,18 +264,26 @@ public enum ProductLanes {
         }
         return
       }
-      if batch == 1, let (axis, at) = split(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                            kernel: backend != .openblas || driver ? .haswellLike : .current) {
-        fork { lane in
-          switch (axis, lane) {
-          case (.rows, 0): block(0, 0, at, 0, n)
-          case (.rows, _): block(0, at, m, 0, n)
-          case (.columns, 0): block(0, 0, m, 0, at)
-          case (.columns, _): block(0, 0, m, at, n)
-          }
+    }
+    // A product on another backend than OpenBLAS splits the same way on one lane as on two, its halves one after
+    // the other: whether such a library sums an element in the same order for a half as for the whole (and
+    // whether it has a kernel for the half at all, or leaves it to OpenBLAS) is its own affair and differs by
+    // CPU (libxsmm without a JIT target leaves every product to OpenBLAS's AVX-512 kernel, whose small-matrix
+    // path then changes bits at a split). Computing the same halves whatever the lanes keeps two lanes
+    // bit-identical to one on every CPU; OpenBLAS and Stitch's driver, whose kernels `split` knows, stay whole.
+    if batch == 1, current == 2 || backend != .openblas,
+       let (axis, at) = split(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                              kernel: backend != .openblas || driver ? .haswellLike : .current) {
+      let half: (Int) -> Void = { lane in
+        switch (axis, lane) {
+        case (.rows, 0): block(0, 0, at, 0, n)
+        case (.rows, _): block(0, at, m, 0, n)
+        case (.columns, 0): block(0, 0, m, 0, at)
+        case (.columns, _): block(0, 0, m, at, n)
         }
-        return
       }
+      if current == 2 { fork(half) } else { half(0); half(1) }
+      return
     }
     for e in 0..<batch { block(e, 0, m, 0, n) }
   }
