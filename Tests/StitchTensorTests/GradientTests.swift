@@ -86,6 +86,9 @@ import StitchTestSupport
     // 19 columns: two eight-lane chunks of the vectorised row sums plus a scalar tail.
     ("layerNormAffineWide", [smoothTestInput([3, 19], seed: 35) * 2, smoothTestInput([19], seed: 36), smoothTestInput([19], seed: 37)],
      { $0[0].layerNormalized(scale: $0[1], offset: $0[2]) }),
+    // Per-member scale and offset ([E, 1, d] for [E, B, d]: an ensemble's LayerNorm), 2 members × 3 rows × 11.
+    ("layerNormPerMember", [smoothTestInput([2, 3, 11], seed: 38) * 2, smoothTestInput([2, 1, 11], seed: 39), smoothTestInput([2, 1, 11], seed: 40)],
+     { $0[0].layerNormalized(scale: $0[1], offset: $0[2]) }),
     ("logSoftmax", [x * 2], { $0[0].logSoftmax() }),
     ("huber", [x * 3, y], { Tensor.huberLoss($0[0], $0[1], delta: 1) }),
     ("expectile", [x, y], { Tensor.expectileLoss($0[0], $0[1], expectile: 0.7) }),
@@ -152,5 +155,30 @@ import StitchTestSupport
     #expect(throws: TensorError.self) {
       _ = try valueWithGradient(at: [w]) { p in try checkingShapes { Tensor.matmul(x, p[0]).sum() } }
     }
+  }
+}
+
+/// The fused per-member LayerNorm (`[E, 1, d]` scale and offset) computes each member exactly as a LayerNorm of
+/// that member's rows with its own `[d]` parameters, forward and backward: bit-identical, not merely close.
+@Suite struct PerMemberLayerNormTests {
+  @Test func eachMemberIsItsOwnLayerNorm() throws {
+    let (e, b, d) = (3, 5, 19)
+    let x = smoothTestInput([e, b, d], seed: 41) * 2
+    let gamma = smoothTestInput([e, 1, d], seed: 42), beta = smoothTestInput([e, 1, d], seed: 43)
+    let upstream = smoothTestInput([e, b, d], seed: 44)
+    let (_, fused) = try gradients(at: [x, gamma, beta]) { t in (t[0].layerNormalized(scale: t[1], offset: t[2]) * upstream).sum() }
+    let y = x.layerNormalized(scale: gamma, offset: beta).scalars
+    for m in 0..<e {
+      let rows = Tensor(shape: [b, d], scalars: Array(x.scalars[m * b * d..<(m + 1) * b * d]))
+      let g = Tensor(shape: [d], scalars: Array(gamma.scalars[m * d..<(m + 1) * d]))
+      let o = Tensor(shape: [d], scalars: Array(beta.scalars[m * d..<(m + 1) * d]))
+      let u = Tensor(shape: [b, d], scalars: Array(upstream.scalars[m * b * d..<(m + 1) * b * d]))
+      let (_, single) = try gradients(at: [rows, g, o]) { t in (t[0].layerNormalized(scale: t[1], offset: t[2]) * u).sum() }
+      #expect(Array(y[m * b * d..<(m + 1) * b * d]) == rows.layerNormalized(scale: g, offset: o).scalars, "member \(m): forward")
+      #expect(Array(fused[0].scalars[m * b * d..<(m + 1) * b * d]) == single[0].scalars, "member \(m): ∂x")
+      #expect(Array(fused[1].scalars[m * d..<(m + 1) * d]) == single[1].scalars, "member \(m): ∂γ")
+      #expect(Array(fused[2].scalars[m * d..<(m + 1) * d]) == single[2].scalars, "member \(m): ∂β")
+    }
+    #expect(fused[1].shape == [e, 1, d] && fused[2].shape == [e, 1, d])
   }
 }

@@ -36,7 +36,7 @@ public struct EnsembleLayerNorm: Layer, Sendable {
   }
 
   public func callAsFunction(_ input: Tensor) -> Tensor {
-    input.layerNormalized(epsilon: epsilon) * scale + offset
+    input.layerNormalized(epsilon: epsilon, scale: scale, offset: offset)  // one fused node per member group
   }
 
   public mutating func visitParameters(_ prefix: String, _ visit: (String, inout Tensor) -> Void) {
