@@ -180,5 +180,10 @@ import StitchTestSupport
       #expect(Array(fused[2].scalars[m * d..<(m + 1) * d]) == single[2].scalars, "member \(m): ∂β")
     }
     #expect(fused[1].shape == [e, 1, d] && fused[2].shape == [e, 1, d])
+    // And as the unfused form it replaces (normalise, then a broadcast product and sum), to the bit: runs that
+    // started before the fusion resume with the same numbers.
+    let (_, unfused) = try gradients(at: [x, gamma, beta]) { t in ((t[0].layerNormalized() * t[1] + t[2]) * upstream).sum() }
+    #expect((x.layerNormalized() * gamma + beta).scalars == y)
+    for i in 0..<3 { #expect(unfused[i].scalars == fused[i].scalars, "gradient \(i) differs from the unfused form") }
   }
 }
